@@ -1,0 +1,27 @@
+"""``hello``: the handshake. Must stay light: it is the first thing the browser waits for."""
+
+from __future__ import annotations
+
+from .. import PROTOCOL_VERSION
+from ..config import Settings
+from ..errors import ErrorCode, ProtocolError
+from ..protocol import ACTIONS
+from . import Reply
+
+
+def handle(host, message: dict) -> Reply:
+    protocol = message.get("protocol")
+    if protocol != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.PROTOCOL_MISMATCH,
+            f"The extension speaks protocol {protocol!r} but this helper speaks "
+            f"{PROTOCOL_VERSION}. Update both: run python3 install.py from the latest eTMA Helper.",
+            extension_protocol=protocol, helper_protocol=PROTOCOL_VERSION,
+        )
+    settings = Settings.load()
+    return Reply({
+        "protocol": PROTOCOL_VERSION,
+        "download_root": str(settings.download_root),
+        "actions": list(ACTIONS),
+        "job_running": host.running_job_id,
+    })

@@ -1,0 +1,230 @@
+"""One tutor's eTMA session: the forwarded cookies, the search form, pages and zips.
+
+Cookies are held by a cookie policy that only ever returns them for the eTMA origin, so a redirect
+to any other host carries none. ``requests.Session`` is not thread-safe: the batch runner gives
+each worker thread its own EtmaSession.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar, create_cookie
+from urllib3.util.retry import Retry
+
+from . import etma_pages
+from .protocol import Cookie
+
+CHUNK = 256 * 1024
+TIMEOUT = (10, 60)  # connect, read: seconds
+USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
+
+
+class SessionExpired(Exception):
+    """eTMA answered with its login page: the tutor must log in again."""
+
+
+class StudentFailed(Exception):
+    """This student cannot be fetched, for a reason a tutor can read."""
+
+
+class Cancelled(Exception):
+    """The user cancelled while a transfer was running."""
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class OriginOnlyPolicy(DefaultCookiePolicy):
+    """Send and accept cookies for exactly one origin, whatever domain a cookie claims."""
+
+    def __init__(self, origin_url: str) -> None:
+        super().__init__()
+        self._origin = _origin(origin_url)
+
+    def _same_origin(self, request) -> bool:
+        return _origin(request.get_full_url()) == self._origin
+
+    def set_ok(self, cookie, request) -> bool:
+        return self._same_origin(request) and super().set_ok(cookie, request)
+
+    def return_ok(self, cookie, request) -> bool:
+        return self._same_origin(request) and super().return_ok(cookie, request)
+
+    def domain_return_ok(self, domain, request) -> bool:
+        return self._same_origin(request)
+
+    def path_return_ok(self, path, request) -> bool:
+        return self._same_origin(request) and super().path_return_ok(path, request)
+
+
+@dataclass(frozen=True)
+class DownloadedZip:
+    """A complete, verified zip on disk."""
+
+    path: Path
+    server_filename: str
+    size: int
+    sha256: str
+
+
+def _server_filename(response: requests.Response) -> str:
+    header = response.headers.get("Content-Disposition", "")
+    if not header:
+        return ""
+    message = EmailMessage()
+    message["Content-Disposition"] = header
+    return message.get_filename() or ""
+
+
+class EtmaSession:
+    """Talks to eTMA as the tutor, with the cookies their browser holds."""
+
+    def __init__(self, etma_url: str, cookies: tuple[Cookie, ...], *, retries: int = 3) -> None:
+        self.etma_url = etma_url
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = USER_AGENT
+        self.http.cookies = RequestsCookieJar(policy=OriginOnlyPolicy(etma_url))
+        host = urlsplit(etma_url).hostname or ""
+        for cookie in cookies:
+            self.http.cookies.set_cookie(
+                create_cookie(cookie.name, cookie.value, domain=host, path=cookie.path or "/",
+                              secure=cookie.secure)
+            )
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=0.3,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=None,  # eTMA's POSTs only read: safe to repeat
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=2)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self._search_form: etma_pages.SearchForm | None = None
+        self._lock = threading.Lock()
+        self._active: requests.Response | None = None
+
+    def close(self) -> None:
+        """Stop any transfer in flight and release connections."""
+        self.abort()
+        self.http.close()
+
+    def abort(self) -> None:
+        """Close the response being read, from any thread, so a cancel is prompt."""
+        with self._lock:
+            if self._active is not None:
+                self._active.close()
+
+    def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
+        try:
+            response = self.http.request(method, url, data=data, stream=stream, timeout=TIMEOUT)
+        except requests.exceptions.RetryError as err:
+            raise StudentFailed("eTMA kept answering with server errors; try again later.") from err
+        except requests.exceptions.Timeout as err:
+            raise StudentFailed("eTMA did not answer in time; try again later.") from err
+        except requests.exceptions.ConnectionError as err:
+            raise StudentFailed("Could not reach eTMA (connection failed); try again later.") from err
+        if _origin(response.url) != _origin(self.etma_url):
+            response.close()
+            raise SessionExpired("eTMA sent the request to another site (a sign-in page).")
+        if response.status_code >= 400:
+            response.close()
+            raise StudentFailed(f"eTMA answered with an error (HTTP {response.status_code}).")
+        return response
+
+    def _page(self, method: str, url: str, data=None) -> tuple[str, str]:
+        response = self._send(method, url, data=data)
+        soup = etma_pages.parse(response.content)
+        if etma_pages.looks_like_login(soup):
+            raise SessionExpired("eTMA showed its login page.")
+        return response.text, response.url
+
+    def search_form(self) -> etma_pages.SearchForm:
+        """The admin tab's module + PI form, found once per session."""
+        if self._search_form is None:
+            html, url = self._page("GET", self.etma_url)
+            found = etma_pages.find_search_form(html, url)
+            if found is None:
+                admin = etma_pages.find_admin_link(html, url)
+                if admin:
+                    html, url = self._page("GET", admin)
+                    found = etma_pages.find_search_form(html, url)
+            if found is None:
+                raise StudentFailed(
+                    "Could not find eTMA's student search form (module code and PI) at "
+                    f"{self.etma_url}; check the eTMA address in the extension's options."
+                )
+            self._search_form = found
+        return self._search_form
+
+    def student_page(self, module: str, pi: str) -> etma_pages.StudentPage:
+        """Submit the search form for one student and read the page it returns."""
+        search = self.search_form()
+        payload = search.form.payload(**{search.module_field: module, search.pi_field: pi})
+        if search.form.method == "post":
+            html, url = self._page("POST", search.form.action, data=payload)
+        else:
+            request = requests.Request("GET", search.form.action, params=payload).prepare()
+            html, url = self._page("GET", request.url)
+        return etma_pages.read_student_page(html, url)
+
+    def download_zip(self, form: etma_pages.Form, part_path: Path,
+                     cancelled: threading.Event) -> DownloadedZip:
+        """Submit the download form and stream the zip into ``part_path``, verifying it."""
+        method = "POST" if form.method == "post" else "GET"
+        data = form.payload()
+        url = form.action
+        if method == "GET":
+            url = requests.Request("GET", url, params=data).prepare().url
+            data = None
+        response = self._send(method, url, data=data, stream=True)
+        with self._lock:
+            self._active = response
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            is_attachment = "attachment" in response.headers.get("Content-Disposition", "").lower()
+            if kind in ("text/html", "application/xhtml+xml") and not is_attachment:
+                soup = etma_pages.parse(response.raw.read(512 * 1024, decode_content=True))
+                if etma_pages.looks_like_login(soup):
+                    raise SessionExpired("eTMA showed its login page instead of the zip.")
+                raise StudentFailed("eTMA answered with a web page instead of the zip file.")
+            expected = response.headers.get("Content-Length")
+            part_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(part_path, "wb") as out:
+                for chunk in response.iter_content(CHUNK):
+                    if cancelled.is_set():
+                        raise Cancelled()
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout) as err:
+            if cancelled.is_set():
+                raise Cancelled() from err
+            raise StudentFailed("The download was cut off before the end; try again.") from err
+        finally:
+            with self._lock:
+                self._active = None
+            response.close()
+        if expected is not None and expected.isdigit() and int(expected) != size:
+            raise StudentFailed(
+                f"The download was cut off ({size} of {expected} bytes); try again."
+            )
+        return DownloadedZip(part_path, _server_filename(response), size, digest.hexdigest())

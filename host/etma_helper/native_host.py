@@ -1,0 +1,171 @@
+"""The native-messaging edge: frames in, replies and progress out, one job at a time.
+
+Started by the browser (``python -m etma_helper.native_host <caller>``). Standard output belongs to
+the protocol alone: file descriptor 1 is redirected to standard error at start, and frames go
+through a private duplicate of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from typing import BinaryIO
+
+from . import __version__
+from .actions import cancel, fetch, hello
+from .config import log_path
+from .errors import ErrorCode, ProtocolError
+from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
+from .identity import caller_allowed
+from .protocol import parse_action, request_id
+
+log = logging.getLogger("etma_helper")
+
+HANDLERS = {"hello": hello.handle, "download": fetch.handle, "codes": fetch.handle,
+            "cancel": cancel.handle}
+
+
+class NativeHost:
+    """Serves one browser port until it closes."""
+
+    def __init__(self, reader: BinaryIO, writer: FrameWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._runner = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running_job_id(self) -> str | None:
+        with self._lock:
+            return self._runner.job_id if self._runner is not None else None
+
+    def send(self, request: str, kind: str, **fields) -> None:
+        self.writer.send({"id": request, "version": __version__, "type": kind, **fields})
+
+    def send_error(self, request: str, err: ProtocolError) -> None:
+        self.send(request, "reply", status="error", code=int(err.code), message=err.message,
+                  params=err.params)
+
+    def progress_sender(self, job_id: str):
+        """A callback that sends one student's record as a progress message."""
+        return lambda record: self.send(job_id, "progress", data=record.to_message())
+
+    def start(self, runner) -> None:
+        """Run a batch on its own thread; the read loop stays free for cancel."""
+        with self._lock:
+            self._runner = runner
+            self._thread = threading.Thread(target=self._run, args=(runner,), name="job",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self, runner) -> None:
+        try:
+            summary = runner.run()
+            self.send(runner.job_id, "summary", status="ok", data=summary.to_message())
+        except Exception:
+            log.exception("job failed")
+            self.send_error(runner.job_id, ProtocolError(
+                ErrorCode.INTERNAL, "The job stopped unexpectedly; the helper's log has details."))
+        finally:
+            with self._lock:
+                self._runner = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            runner = self._runner
+        if runner is not None:
+            runner.cancel()
+
+    def handle(self, payload: bytes) -> None:
+        """Answer one request; nothing a message holds can crash the loop."""
+        try:
+            message = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            self.send_error("", ProtocolError(ErrorCode.BAD_MESSAGE,
+                                              "The message is not UTF-8 JSON."))
+            return
+        rid = request_id(message)
+        try:
+            action = parse_action(message)
+            reply = HANDLERS[action](self, message)
+        except ProtocolError as err:
+            self.send_error(rid, err)
+            return
+        except Exception:
+            log.exception("request failed")
+            self.send_error(rid, ProtocolError(ErrorCode.INTERNAL,
+                                               "Unexpected failure; the helper's log has details."))
+            return
+        self.send(rid, "reply", status="ok", data=reply.data)
+        if reply.then is not None:
+            reply.then()
+
+    def serve(self) -> None:
+        """Read frames until the browser closes the port, then stop any job."""
+        while True:
+            try:
+                payload = read_frame(self.reader)
+            except FrameTooLarge as err:
+                self.send_error("", ProtocolError(ErrorCode.MESSAGE_TOO_LARGE,
+                                                  "The message is larger than 1 MiB.",
+                                                  size=err.size))
+                continue
+            except TruncatedFrame:
+                log.warning("input ended inside a frame")
+                break
+            if payload is None:
+                break
+            self.handle(payload)
+        self.cancel()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=1.5)
+
+
+def _configure_logging() -> None:
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # urllib3 logs full URLs at DEBUG only; keep it at WARNING regardless of the root level.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def _claim_stdout() -> BinaryIO:
+    """Keep the real stdout for frames; send everything else written to fd 1 to stderr."""
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return frames
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for the browser."""
+    argv = sys.argv[1:] if argv is None else argv
+    frames = _claim_stdout()
+    _configure_logging()
+    writer = FrameWriter(frames)
+    if not caller_allowed(argv):
+        log.warning("refused a caller that is not the eTMA Helper extension")
+        writer.send({"id": "", "version": __version__, "type": "reply", "status": "error",
+                     "code": int(ErrorCode.CALLER_NOT_ALLOWED),
+                     "message": "This helper only answers the eTMA Helper extension.",
+                     "params": {}})
+        return 1
+    log.info("helper %s started", __version__)
+    NativeHost(sys.stdin.buffer, writer).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Requests from the browser, validated once at the edge into small typed records.
+
+The shapes are documented in docs/PROTOCOL.md; anything that does not fit becomes a
+ProtocolError with the field it is about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ErrorCode, ProtocolError
+
+ACTIONS = ("hello", "download", "codes", "cancel")
+JOB_ACTIONS = ("download", "codes")
+MAX_PIS = 5000
+
+# PIs are a letter and seven digits, perhaps with a check character nobody has published:
+# validated loosely, but tightly enough that a PI is always a safe folder name.
+PI_PATTERN = re.compile(r"^[A-Za-z]\d{6,8}[A-Za-z0-9]?$")
+MODULE_PATTERN = re.compile(r"^[A-Za-z]{1,5}\d{1,4}[A-Za-z]?$")
+ASSIGNMENT_PATTERN = re.compile(r"^[A-Za-z]{2,5} ?\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """One eTMA cookie as the browser's cookies API reports it."""
+
+    name: str
+    value: str
+    domain: str
+    path: str = "/"
+    secure: bool = False
+
+    def __repr__(self) -> str:  # never let a session value reach a log line
+        return f"Cookie(name={self.name!r}, domain={self.domain!r}, value=<hidden>)"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A batch the extension asked for: one action over a list of students."""
+
+    action: str
+    etma_url: str
+    module: str
+    assignment: str
+    pis: tuple[str, ...]
+    cookies: tuple[Cookie, ...] = field(repr=False)
+
+
+def _field(obj: dict, name: str, kind: type, *, required: bool = True, default: Any = None):
+    if name not in obj or obj[name] is None:
+        if required:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"The request has no '{name}'.", field=name)
+        return default
+    value = obj[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"'{name}' should be a {kind.__name__}.",
+            field=name,
+        )
+    return value
+
+
+def request_id(message: Any) -> str:
+    """The request's id as a string, or "" when there is none to echo."""
+    if isinstance(message, dict) and isinstance(message.get("id"), (str, int)):
+        return str(message["id"])[:64]
+    return ""
+
+
+def parse_action(message: Any) -> str:
+    """Return the request's action, or raise if it is not one we know."""
+    if not isinstance(message, dict):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "A request must be a JSON object.")
+    action = message.get("action")
+    if action not in ACTIONS:
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_ACTION, f"Unknown action {action!r}.", action=str(action)[:40]
+        )
+    if not request_id(message):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "The request has no 'id'.", field="id")
+    return action
+
+
+def normalise_pi(raw: str) -> str:
+    """Upper-case a PI and check its shape; raise ValueError if it is not one."""
+    pi = raw.strip().upper()
+    if not PI_PATTERN.match(pi):
+        raise ValueError(raw)
+    return pi
+
+
+def check_etma_url(url: str) -> str:
+    """Accept an http(s) address with a host and nothing secret in it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            "The eTMA address must be an http or https address, such as https://etma.example/admin.",
+            field="etma_url",
+        )
+    return url
+
+
+def parse_job(action: str, message: dict) -> Job:
+    """Validate a download/codes request into a Job."""
+    job = _field(message, "job", dict)
+    etma_url = check_etma_url(_field(job, "etma_url", str))
+    module = _field(job, "module", str).strip().upper()
+    if not MODULE_PATTERN.match(module):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"'{module[:20]}' is not a module code (letters then digits, such as TM351).",
+            field="module",
+        )
+    assignment = _field(job, "assignment", str, required=False, default="").strip().upper()
+    if assignment and not ASSIGNMENT_PATTERN.match(assignment):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"'{assignment[:20]}' is not an assignment (such as TMA02).",
+            field="assignment",
+        )
+    raw_pis = _field(job, "pis", list)
+    if not raw_pis or len(raw_pis) > MAX_PIS:
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"Send between 1 and {MAX_PIS} student PIs.",
+            field="pis",
+        )
+    pis: dict[str, None] = {}
+    for raw in raw_pis:
+        try:
+            if not isinstance(raw, str):
+                raise ValueError(raw)
+            pis[normalise_pi(raw)] = None
+        except ValueError:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD,
+                f"{str(raw)[:20]!r} is not a student PI (a letter and seven digits).",
+                field="pis",
+            ) from None
+    cookies = []
+    for raw in _field(job, "cookies", list, required=False, default=[]):
+        if not isinstance(raw, dict):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "Each cookie must be an object.",
+                                field="cookies")
+        cookies.append(
+            Cookie(
+                name=_field(raw, "name", str),
+                value=_field(raw, "value", str),
+                domain=_field(raw, "domain", str),
+                path=_field(raw, "path", str, required=False, default="/"),
+                secure=_field(raw, "secure", bool, required=False, default=False),
+            )
+        )
+    return Job(
+        action=action,
+        etma_url=etma_url,
+        module=module,
+        assignment=assignment,
+        pis=tuple(pis),
+        cookies=tuple(cookies),
+    )

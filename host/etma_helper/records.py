@@ -1,0 +1,51 @@
+"""What the helper reports about each student and each job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_FILES_IN_MESSAGE = 200
+FINAL_STATES = ("done", "failed", "needs_login", "cancelled")
+
+
+@dataclass
+class StudentRecord:
+    """One student's state in a job."""
+
+    pi: str
+    state: str
+    reason: str = ""
+    code: str = ""
+    files: list[str] = field(default_factory=list)
+    folder: str | None = None
+
+    def to_message(self) -> dict:
+        """The record as the protocol sends it, with the file list capped to keep frames small."""
+        data = {"pi": self.pi, "state": self.state, "reason": self.reason, "code": self.code,
+                "files": self.files[:MAX_FILES_IN_MESSAGE]}
+        if len(self.files) > MAX_FILES_IN_MESSAGE:
+            data["files_total"] = len(self.files)
+        if self.folder is not None:
+            data["folder"] = self.folder
+        return data
+
+
+@dataclass
+class JobSummary:
+    """How a job ended."""
+
+    job_id: str
+    action: str
+    module: str
+    outcome: str
+    counts: dict[str, int]
+    folder: str
+    codes_csv: str | None
+    seconds: float
+
+    def to_message(self) -> dict:
+        return {
+            "job_id": self.job_id, "action": self.action, "module": self.module,
+            "outcome": self.outcome, "counts": self.counts, "folder": self.folder,
+            "codes_csv": self.codes_csv, "seconds": round(self.seconds, 2),
+        }

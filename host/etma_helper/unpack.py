@@ -1,0 +1,120 @@
+"""Unpacking a student's zip without letting it write anywhere else or fill the disk."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .safe_names import safe_relative_path
+
+
+class UnsafeZip(Exception):
+    """The zip is corrupt, or would write too much; the message says which, for a person."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Generous for students' scripts, tight enough to refuse a zip bomb."""
+
+    max_total_bytes: int = 2 * 1024**3
+    max_entries: int = 5000
+    max_ratio: int = 200
+    max_depth: int = 20
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    # Without the UTF-8 flag zipfile decodes names as cp437, but many tools (macOS's among them)
+    # write UTF-8 names and never set the flag: prefer UTF-8 when the bytes are valid UTF-8.
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _unique(relative: tuple[str, ...], taken: set[str]) -> tuple[str, ...]:
+    """Rename a member whose path differs from an earlier one only in case."""
+    key = "/".join(relative).casefold()
+    if key not in taken:
+        taken.add(key)
+        return relative
+    stem, dot, suffix = relative[-1].rpartition(".")
+    if not dot:
+        stem, suffix = relative[-1], ""
+    for n in range(2, 10_000):
+        name = f"{stem} ({n}){dot}{suffix}"
+        candidate = (*relative[:-1], name)
+        key = "/".join(candidate).casefold()
+        if key not in taken:
+            taken.add(key)
+            return candidate
+    raise UnsafeZip("The zip holds too many files with the same name.")
+
+
+def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[str]:
+    """Extract ``zip_path`` into ``dest`` (which must be empty or new); return relative paths."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise UnsafeZip("The downloaded file is not a valid zip.") from err
+    written: list[str] = []
+    taken: set[str] = set()
+    total = 0
+    dest_root = dest.resolve()
+    with archive:
+        members = [i for i in archive.infolist() if not i.is_dir() and not _is_symlink(i)]
+        if len(members) > limits.max_entries:
+            raise UnsafeZip(f"The zip holds {len(members)} files, more than {limits.max_entries}.")
+        declared = sum(i.file_size for i in members)
+        if declared > limits.max_total_bytes:
+            raise UnsafeZip("The zip would unpack to more than the allowed size.")
+        for info in members:
+            relative = safe_relative_path(_member_name(info))
+            if not relative:
+                continue
+            if len(relative) > limits.max_depth:
+                raise UnsafeZip("The zip's folders are nested too deeply.")
+            relative = _unique(relative, taken)
+            target = dest_root.joinpath(*relative)
+            if dest_root not in target.parents:
+                raise UnsafeZip("The zip tried to write outside the student's folder.")
+            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+                raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with archive.open(info) as source, open(target, "wb") as out:
+                    # Count real bytes as they come: declared sizes in a zip can lie.
+                    while chunk := source.read(1024 * 1024):
+                        total += len(chunk)
+                        if total > limits.max_total_bytes:
+                            raise UnsafeZip("The zip unpacks to more than the allowed size.")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
+                    NotImplementedError) as err:
+                raise UnsafeZip(f"The zip is damaged ({info.filename!r} cannot be read).") from err
+            written.append("/".join(relative))
+    return written
+
+
+def move_into(staging: Path, folder: Path, relative_paths: list[str]) -> None:
+    """Move unpacked files into the student's folder, each replacing its namesake atomically.
+
+    Files the tutor added to the folder themselves are left alone.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for relative in relative_paths:
+        target = folder.joinpath(*relative.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = staging.joinpath(*relative.split("/"))
+        try:
+            source.replace(target)
+        except OSError:
+            shutil.move(source, target)
