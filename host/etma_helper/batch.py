@@ -46,7 +46,8 @@ def module_folder(settings: Settings, module: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ProtocolError(
             ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
-            f"The download folder {folder} is not writable. Choose another in the helper's settings.",
+            f"The download folder {folder} is not writable. "
+            "Choose another in the helper's settings.",
             folder=str(folder),
         )
     return folder
@@ -55,8 +56,9 @@ def module_folder(settings: Settings, module: str) -> Path:
 class BatchRunner:
     """Fetches one job's students with a bounded number of workers."""
 
-    def __init__(self, job: Job, settings: Settings, emit: Callable[[StudentRecord], None],
-                 job_id: str = "") -> None:
+    def __init__(
+        self, job: Job, settings: Settings, emit: Callable[[StudentRecord], None], job_id: str = ""
+    ) -> None:
         self.job = job
         self.settings = settings
         self.emit = emit
@@ -100,13 +102,25 @@ class BatchRunner:
 
             codes_csv = str(write_codes_csv(self.folder / CODES_CSV, records))
         counts = Counter(r.state for r in records)
-        outcome = ("cancelled" if self.cancelled.is_set()
-                   else "needs_login" if self.login_lost.is_set() else "finished")
+        outcome = (
+            "cancelled"
+            if self.cancelled.is_set()
+            else "needs_login"
+            if self.login_lost.is_set()
+            else "finished"
+        )
         return JobSummary(
-            job_id=self.job_id, action=self.job.action, module=self.job.module, outcome=outcome,
-            counts={state: counts.get(state, 0) for state in ("done", "failed", "needs_login",
-                                                                "cancelled")},
-            folder=str(self.folder), codes_csv=codes_csv, seconds=time.monotonic() - started,
+            job_id=self.job_id,
+            action=self.job.action,
+            module=self.job.module,
+            outcome=outcome,
+            counts={
+                state: counts.get(state, 0)
+                for state in ("done", "failed", "needs_login", "cancelled")
+            },
+            folder=str(self.folder),
+            codes_csv=codes_csv,
+            seconds=time.monotonic() - started,
         )
 
     def _fetch_one(self, pi: str) -> StudentRecord:
@@ -134,7 +148,9 @@ class BatchRunner:
             return StudentRecord(pi, "failed", str(err))
         except Exception:
             log.exception("unexpected failure for one student")
-            return StudentRecord(pi, "failed", "An unexpected problem; the helper's log has details.")
+            return StudentRecord(
+                pi, "failed", "An unexpected problem; the helper's log has details."
+            )
         finally:
             shutil.rmtree(self.folder / STAGING / pi, ignore_errors=True)
 
@@ -142,23 +158,27 @@ class BatchRunner:
         session = self._session()
         page = session.student_page(self.job.module, pi)
         if page.code is None and page.download is None:
-            return StudentRecord(pi, "failed", page.problem or "eTMA shows nothing for this student.")
+            return StudentRecord(
+                pi, "failed", page.problem or "eTMA shows nothing for this student."
+            )
         code = page.code or ""
         if self.job.action == "codes":
             if not code:
                 return StudentRecord(pi, "failed", "eTMA's page shows no confirmation code.")
             return StudentRecord(pi, "done", code=code)
         if page.download is None:
-            return StudentRecord(pi, "failed", "No files have been submitted for this assignment.",
-                                 code=code)
+            return StudentRecord(
+                pi, "failed", "No files have been submitted for this assignment.", code=code
+            )
         staging = self.folder / STAGING / pi
         shutil.rmtree(staging, ignore_errors=True)
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             if self.cancelled.is_set():
                 raise Cancelled()
             try:
-                downloaded = session.download_zip(page.download, staging / "script.zip.part",
-                                                  self.cancelled)
+                downloaded = session.download_zip(
+                    page.download, staging / "script.zip.part", self.cancelled
+                )
                 break
             except StudentFailed:
                 if attempt == DOWNLOAD_ATTEMPTS or self.cancelled.is_set():

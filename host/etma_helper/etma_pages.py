@@ -105,7 +105,9 @@ def _form_fields(form: Tag) -> tuple[tuple[str, str], ...]:
             continue
         if control.name == "select":
             options = control.find_all("option")
-            chosen = next((o for o in options if o.has_attr("selected")), options[0] if options else None)
+            chosen = next(
+                (o for o in options if o.has_attr("selected")), options[0] if options else None
+            )
             if chosen is not None:
                 fields.append((name, chosen.get("value", _words(chosen))))
             continue

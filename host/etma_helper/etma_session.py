@@ -99,8 +99,13 @@ class EtmaSession:
         host = urlsplit(etma_url).hostname or ""
         for cookie in cookies:
             self.http.cookies.set_cookie(
-                create_cookie(cookie.name, cookie.value, domain=host, path=cookie.path or "/",
-                              secure=cookie.secure)
+                create_cookie(
+                    cookie.name,
+                    cookie.value,
+                    domain=host,
+                    path=cookie.path or "/",
+                    secure=cookie.secure,
+                )
             )
         retry = Retry(
             total=retries,
@@ -138,7 +143,9 @@ class EtmaSession:
         except requests.exceptions.Timeout as err:
             raise StudentFailed("eTMA did not answer in time; try again later.") from err
         except requests.exceptions.ConnectionError as err:
-            raise StudentFailed("Could not reach eTMA (connection failed); try again later.") from err
+            raise StudentFailed(
+                "Could not reach eTMA (connection failed); try again later."
+            ) from err
         if _origin(response.url) != _origin(self.etma_url):
             response.close()
             raise SessionExpired("eTMA sent the request to another site (a sign-in page).")
@@ -183,8 +190,9 @@ class EtmaSession:
             html, url = self._page("GET", request.url)
         return etma_pages.read_student_page(html, url)
 
-    def download_zip(self, form: etma_pages.Form, part_path: Path,
-                     cancelled: threading.Event) -> DownloadedZip:
+    def download_zip(
+        self, form: etma_pages.Form, part_path: Path, cancelled: threading.Event
+    ) -> DownloadedZip:
         """Submit the download form and stream the zip into ``part_path``, verifying it."""
         method = "POST" if form.method == "post" else "GET"
         data = form.payload()
@@ -214,8 +222,11 @@ class EtmaSession:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout) as err:
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+        ) as err:
             if cancelled.is_set():
                 raise Cancelled() from err
             raise StudentFailed("The download was cut off before the end; try again.") from err

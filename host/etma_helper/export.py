@@ -20,8 +20,14 @@ def write_codes_csv(path: Path, records: Iterable[StudentRecord]) -> Path:
     import pandas as pd  # heavy: imported only when a table is written
 
     rows = [
-        {"PI": r.pi, "Code": r.code, "Status": r.state, "Reason": r.reason,
-         "Files": str(len(r.files)) if r.folder else "", "Folder": r.folder or ""}
+        {
+            "PI": r.pi,
+            "Code": r.code,
+            "Status": r.state,
+            "Reason": r.reason,
+            "Files": str(len(r.files)) if r.folder else "",
+            "Folder": r.folder or "",
+        }
         for r in records
     ]
     table = pd.DataFrame(rows, columns=COLUMNS, dtype=str).set_index("PI")

@@ -24,8 +24,12 @@ from .protocol import parse_action, request_id
 
 log = logging.getLogger("etma_helper")
 
-HANDLERS = {"hello": hello.handle, "download": fetch.handle, "codes": fetch.handle,
-            "cancel": cancel.handle}
+HANDLERS = {
+    "hello": hello.handle,
+    "download": fetch.handle,
+    "codes": fetch.handle,
+    "cancel": cancel.handle,
+}
 
 
 class NativeHost:
@@ -47,8 +51,14 @@ class NativeHost:
         self.writer.send({"id": request, "version": __version__, "type": kind, **fields})
 
     def send_error(self, request: str, err: ProtocolError) -> None:
-        self.send(request, "reply", status="error", code=int(err.code), message=err.message,
-                  params=err.params)
+        self.send(
+            request,
+            "reply",
+            status="error",
+            code=int(err.code),
+            message=err.message,
+            params=err.params,
+        )
 
     def progress_sender(self, job_id: str):
         """A callback that sends one student's record as a progress message."""
@@ -58,8 +68,9 @@ class NativeHost:
         """Run a batch on its own thread; the read loop stays free for cancel."""
         with self._lock:
             self._runner = runner
-            self._thread = threading.Thread(target=self._run, args=(runner,), name="job",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(runner,), name="job", daemon=True
+            )
             self._thread.start()
 
     def _run(self, runner) -> None:
@@ -68,8 +79,13 @@ class NativeHost:
             self.send(runner.job_id, "summary", status="ok", data=summary.to_message())
         except Exception:
             log.exception("job failed")
-            self.send_error(runner.job_id, ProtocolError(
-                ErrorCode.INTERNAL, "The job stopped unexpectedly; the helper's log has details."))
+            self.send_error(
+                runner.job_id,
+                ProtocolError(
+                    ErrorCode.INTERNAL,
+                    "The job stopped unexpectedly; the helper's log has details.",
+                ),
+            )
         finally:
             with self._lock:
                 self._runner = None
@@ -85,8 +101,9 @@ class NativeHost:
         try:
             message = json.loads(payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            self.send_error("", ProtocolError(ErrorCode.BAD_MESSAGE,
-                                              "The message is not UTF-8 JSON."))
+            self.send_error(
+                "", ProtocolError(ErrorCode.BAD_MESSAGE, "The message is not UTF-8 JSON.")
+            )
             return
         rid = request_id(message)
         try:
@@ -97,8 +114,12 @@ class NativeHost:
             return
         except Exception:
             log.exception("request failed")
-            self.send_error(rid, ProtocolError(ErrorCode.INTERNAL,
-                                               "Unexpected failure; the helper's log has details."))
+            self.send_error(
+                rid,
+                ProtocolError(
+                    ErrorCode.INTERNAL, "Unexpected failure; the helper's log has details."
+                ),
+            )
             return
         self.send(rid, "reply", status="ok", data=reply.data)
         if reply.then is not None:
@@ -110,9 +131,14 @@ class NativeHost:
             try:
                 payload = read_frame(self.reader)
             except FrameTooLarge as err:
-                self.send_error("", ProtocolError(ErrorCode.MESSAGE_TOO_LARGE,
-                                                  "The message is larger than 1 MiB.",
-                                                  size=err.size))
+                self.send_error(
+                    "",
+                    ProtocolError(
+                        ErrorCode.MESSAGE_TOO_LARGE,
+                        "The message is larger than 1 MiB.",
+                        size=err.size,
+                    ),
+                )
                 continue
             except TruncatedFrame:
                 log.warning("input ended inside a frame")
@@ -157,10 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     writer = FrameWriter(frames)
     if not caller_allowed(argv):
         log.warning("refused a caller that is not the eTMA Helper extension")
-        writer.send({"id": "", "version": __version__, "type": "reply", "status": "error",
-                     "code": int(ErrorCode.CALLER_NOT_ALLOWED),
-                     "message": "This helper only answers the eTMA Helper extension.",
-                     "params": {}})
+        writer.send(
+            {
+                "id": "",
+                "version": __version__,
+                "type": "reply",
+                "status": "error",
+                "code": int(ErrorCode.CALLER_NOT_ALLOWED),
+                "message": "This helper only answers the eTMA Helper extension.",
+                "params": {},
+            }
+        )
         return 1
     log.info("helper %s started", __version__)
     NativeHost(sys.stdin.buffer, writer).serve()

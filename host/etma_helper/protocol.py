@@ -53,7 +53,9 @@ class Job:
 def _field(obj: dict, name: str, kind: type, *, required: bool = True, default: Any = None):
     if name not in obj or obj[name] is None:
         if required:
-            raise ProtocolError(ErrorCode.INVALID_FIELD, f"The request has no '{name}'.", field=name)
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, f"The request has no '{name}'.", field=name
+            )
         return default
     value = obj[name]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -146,8 +148,9 @@ def parse_job(action: str, message: dict) -> Job:
     cookies = []
     for raw in _field(job, "cookies", list, required=False, default=[]):
         if not isinstance(raw, dict):
-            raise ProtocolError(ErrorCode.INVALID_FIELD, "Each cookie must be an object.",
-                                field="cookies")
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "Each cookie must be an object.", field="cookies"
+            )
         cookies.append(
             Cookie(
                 name=_field(raw, "name", str),

@@ -21,8 +21,13 @@ class StudentRecord:
 
     def to_message(self) -> dict:
         """The record as the protocol sends it, with the file list capped to keep frames small."""
-        data = {"pi": self.pi, "state": self.state, "reason": self.reason, "code": self.code,
-                "files": self.files[:MAX_FILES_IN_MESSAGE]}
+        data = {
+            "pi": self.pi,
+            "state": self.state,
+            "reason": self.reason,
+            "code": self.code,
+            "files": self.files[:MAX_FILES_IN_MESSAGE],
+        }
         if len(self.files) > MAX_FILES_IN_MESSAGE:
             data["files_total"] = len(self.files)
         if self.folder is not None:
@@ -45,7 +50,12 @@ class JobSummary:
 
     def to_message(self) -> dict:
         return {
-            "job_id": self.job_id, "action": self.action, "module": self.module,
-            "outcome": self.outcome, "counts": self.counts, "folder": self.folder,
-            "codes_csv": self.codes_csv, "seconds": round(self.seconds, 2),
+            "job_id": self.job_id,
+            "action": self.action,
+            "module": self.module,
+            "outcome": self.outcome,
+            "counts": self.counts,
+            "folder": self.folder,
+            "codes_csv": self.codes_csv,
+            "seconds": round(self.seconds, 2),
         }

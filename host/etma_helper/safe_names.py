@@ -9,8 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                   *(f"LPT{i}" for i in range(1, 10))}
+WINDOWS_DEVICES = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 FORBIDDEN = re.compile(r'[\x00-\x1f<>:"/\\|?*\x7f]')
 MAX_COMPONENT = 120
 

@@ -97,8 +97,13 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
                         if total > limits.max_total_bytes:
                             raise UnsafeZip("The zip unpacks to more than the allowed size.")
                         out.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
-                    NotImplementedError) as err:
+            except (
+                zipfile.BadZipFile,
+                zipfile.LargeZipFile,
+                EOFError,
+                ValueError,
+                NotImplementedError,
+            ) as err:
                 raise UnsafeZip(f"The zip is damaged ({info.filename!r} cannot be read).") from err
             written.append("/".join(relative))
     return written

@@ -16,12 +16,15 @@ def handle(host, message: dict) -> Reply:
             ErrorCode.PROTOCOL_MISMATCH,
             f"The extension speaks protocol {protocol!r} but this helper speaks "
             f"{PROTOCOL_VERSION}. Update both: run python3 install.py from the latest eTMA Helper.",
-            extension_protocol=protocol, helper_protocol=PROTOCOL_VERSION,
+            extension_protocol=protocol,
+            helper_protocol=PROTOCOL_VERSION,
         )
     settings = Settings.load()
-    return Reply({
-        "protocol": PROTOCOL_VERSION,
-        "download_root": str(settings.download_root),
-        "actions": list(ACTIONS),
-        "job_running": host.running_job_id,
-    })
+    return Reply(
+        {
+            "protocol": PROTOCOL_VERSION,
+            "download_root": str(settings.download_root),
+            "actions": list(ACTIONS),
+            "job_running": host.running_job_id,
+        }
+    )
