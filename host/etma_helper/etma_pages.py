@@ -170,8 +170,9 @@ def _confirmation_code(soup: BeautifulSoup) -> str | None:
         for following in label.find_all_next(string=True, limit=6):
             candidates.append(following.strip(" :\u00a0\t\n"))
         for text in candidates:
-            if CODE_TOKEN.match(text) and re.search(r"\d", text):
-                return text.upper()
+            word = text.split(maxsplit=1)[0] if text else ""
+            if CODE_TOKEN.match(word) and re.search(r"\d", word):
+                return word.upper()
     return None
 
 
