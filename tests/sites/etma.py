@@ -1,0 +1,230 @@
+"""The practice eTMA site: admin (EAB) search, student page with code, zip download, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import struct
+from datetime import datetime, timedelta
+
+from .base import HTML_TYPE, PageHandler, esc, login_form_html, safe_next
+from .cohort import Student
+
+LOGIN_PATH = "/etma/login"
+ADMIN_PATH = "/etma/admin"
+CHUNK = 64 * 1024
+STALL_SECONDS = 30.0
+
+
+class EtmaHandler(PageHandler):
+    """Request handler for the eTMA file handler."""
+
+    site_name = "eTMA System - Electronic assignment file handler"
+    session_cookie = "ETMA_SESSION"
+
+    def count_hit(self, method: str, path: str) -> None:
+        self.sites.count_etma_hit(method, path)
+
+    def route(self, method: str, path: str) -> None:
+        if path == LOGIN_PATH:
+            self.login_post() if method == "POST" else self.login_get()
+            return
+        limit = self.sites.faults.session_expires_after
+        if not self.sites.etma_sessions.use(self.cookie(self.session_cookie), limit):
+            self.redirect_to_login(LOGIN_PATH)
+            return
+        if path in ("/", "/etma", "/etma/"):
+            self.redirect(ADMIN_PATH)
+        elif path == ADMIN_PATH:
+            self.admin()
+        elif path in ("/etma/student", "/etma/download") and method != "POST":
+            # These pages only answer their forms; a bookmark lands back on the search.
+            self.redirect(ADMIN_PATH)
+        elif path == "/etma/student":
+            self.student_page()
+        elif path == "/etma/download":
+            self.download()
+        else:
+            self.not_found()
+
+    def login_get(self, error: str | None = None) -> None:
+        next_path = safe_next(self.query.get("next") or self.form.get("next"), ADMIN_PATH)
+        self.send_page("Sign in", login_form_html(LOGIN_PATH, next_path, error,
+                                                  "Sign in to the eTMA System"))
+
+    def login_post(self) -> None:
+        if (self.form.get("username"), self.form.get("password")) != self.sites.ETMA_LOGIN:
+            self.login_get("Invalid username or password.")
+            return
+        token = self.sites.etma_sessions.create()
+        self.redirect(safe_next(self.form.get("next"), ADMIN_PATH),
+                      (self.session_cookie_header(token),))
+
+    def _tabs(self, active: str) -> str:
+        cells = []
+        for name in ("Tutor", "EAB/admin"):
+            colour = "#ffffcc" if name == active else "#dddddd"
+            cells.append(f'<td bgcolor="{colour}"><b>{name}</b></td>')
+        return f'<table cellpadding="4" cellspacing="2"><tr>{"".join(cells)}</tr></table>'
+
+    def admin(self) -> None:
+        self.send_page("EAB/admin", self._tabs("EAB/admin") + (
+            "<h2>EAB/admin: find a student's submission</h2>"
+            '<form method="post" action="student" name="eabForm">'
+            '<input type="hidden" name="tab" value="eab">'
+            '<table border="0" cellpadding="3">'
+            '<tr><td><label for="course_code">Module code</label></td>'
+            '<td><input type="text" name="course_code" id="course_code" size="8"></td></tr>'
+            '<tr><td><label for="student_pi">Student PI</label></td>'
+            '<td><input type="text" name="student_pi" id="student_pi" size="10"></td></tr>'
+            '<tr><td></td><td><input type="submit" value="Search"></td></tr>'
+            "</table></form>"
+        ))
+
+    def _lookup(self) -> tuple[str, str, Student | None]:
+        """(module, PI, student) from the form; student is None when there is no record."""
+        module = self.form.get("course_code", "").strip().upper()
+        pi = self.form.get("student_pi", "").strip().upper()
+        if module != self.sites.cohort.module:
+            return module, pi, None
+        try:
+            return module, pi, self.sites.cohort.student(pi)
+        except KeyError:
+            return module, pi, None
+
+    def _error(self, message: str) -> None:
+        # Like the real system: an error is an ordinary page with status 200.
+        self.send_page("Error", self._tabs("EAB/admin") + f"<p><b>Error: {esc(message)}</b></p>"
+                       f'<p><a href="{ADMIN_PATH}">New search</a></p>')
+
+    def student_page(self) -> None:
+        module, pi, student = self._lookup()
+        if student is None:
+            self._error(f"no student record found for {pi or '(none)'} on {module or '(none)'}")
+            return
+        details = (
+            '<table border="1" cellpadding="3" cellspacing="0">'
+            f"<tr><th>Student name</th><td>{esc(student.name)}</td></tr>"
+            f"<tr><th>PI</th><td>{esc(student.pi)}</td></tr>"
+            f"<tr><th>Module</th><td>{esc(module)}</td></tr>"
+            f"<tr><th>Assignment</th><td>{esc(self.sites.cohort.assignment)}</td></tr>"
+            f"<tr><th>Confirmation code:</th><td><b>{esc(student.code)}</b></td></tr></table>"
+        )
+        if not student.files:
+            files = "<p>No files have been submitted for this assignment.</p>"
+        else:
+            submitted = _submitted_at(student.pi).strftime("%d/%m/%Y %H:%M")
+            rows = "".join(
+                f"<tr><td>{esc(name)}</td><td>{_size_label(len(data))}</td><td>{submitted}</td></tr>"
+                for name, data in student.files.items()
+            )
+            token = self.sites.issue_download_token()
+            files = (
+                "<h3>Submitted files</h3>"
+                '<table border="1" cellpadding="3" cellspacing="0">'
+                "<tr><th>Filename</th><th>Size</th><th>Submitted</th></tr>"
+                f"{rows}</table>"
+                '<form method="post" action="/etma/download" name="downloadForm">'
+                f'<input type="hidden" name="course_code" value="{esc(module)}">'
+                f'<input type="hidden" name="student_pi" value="{esc(student.pi)}">'
+                f'<input type="hidden" name="token" value="{esc(token)}">'
+                '<label for="file_type">File type</label> '
+                '<select name="file_type" id="file_type">'
+                '<option value="zip">Zipped student files</option></select> '
+                '<input type="submit" value="Download"></form>'
+            )
+        self.send_page("Student", self._tabs("EAB/admin") +
+                       f"<h2>Student record: {esc(student.name)}</h2>{details}{files}"
+                       f'<p><a href="{ADMIN_PATH}">New search</a></p>')
+
+    def download(self) -> None:
+        if not self.sites.is_download_token(self.form.get("token")):
+            self._error("your download request has expired; please search for the student again")
+            return
+        if self.form.get("file_type", "zip") != "zip":
+            self._error("unknown file type")
+            return
+        module, pi, student = self._lookup()
+        if student is None:
+            self._error(f"no student record found for {pi or '(none)'} on {module or '(none)'}")
+            return
+        if not student.files:
+            self._error(f"No files have been submitted by {pi}")
+            return
+        fault = self.sites.faults.take(pi)
+        if fault is not None:
+            self._send_fault(fault, student)
+            return
+        path = self.sites.zip_path(pi)
+        self._send_zip_headers(student, path.stat().st_size)
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, self.wfile, CHUNK)
+
+    def _send_zip_headers(self, student: Student, length: int) -> None:
+        name = self.sites.cohort.zip_name(student.pi)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+
+    def _send_fault(self, kind: str, student: Student) -> None:
+        if kind == "http500":
+            self.send_page("Server error", "<h1>Internal Server Error</h1><p>The server "
+                           "encountered an internal error and could not complete your request.</p>",
+                           status=500)
+        elif kind == "reset":
+            # Linger 0: closing sends a TCP reset instead of a polite end of stream.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif kind == "login_page":
+            self.send_page("Sign in", login_form_html(LOGIN_PATH, ADMIN_PATH, None,
+                                                      "Sign in to the eTMA System"))
+        elif kind == "wrong_type":
+            self.send_body(200, HTML_TYPE, self.page_html(
+                "Service unavailable", "<h2>Service temporarily unavailable</h2>"
+                "<p>Please try again later.</p>").encode())
+        else:
+            self._send_broken_zip(kind, student)
+
+    def _send_broken_zip(self, kind: str, student: Student) -> None:
+        """Faults that promise a whole zip in the headers and then break that promise."""
+        path = self.sites.zip_path(student.pi)
+        length = path.stat().st_size
+        self._send_zip_headers(student, length)
+        if kind == "corrupt":
+            # Right length, wrong bytes: no zip signature anywhere.
+            pattern = (b"\x00corrupt-download\xff" * (CHUNK // 18 + 1))[:CHUNK]
+            remaining = length
+            while remaining > 0:
+                piece = pattern[: min(CHUNK, remaining)]
+                self.wfile.write(piece)
+                remaining -= len(piece)
+            return
+        self.wfile.flush()
+        self.close_connection = True
+        if kind == "truncate":
+            with path.open("rb") as source:
+                remaining = length // 2
+                while remaining > 0:
+                    piece = source.read(min(CHUNK, remaining))
+                    self.wfile.write(piece)
+                    remaining -= len(piece)
+        elif kind == "stall":
+            # Waits on the sites' stop event, so stopping the servers is never held up.
+            if self.sites.pause(STALL_SECONDS):
+                return
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, self.wfile, CHUNK)
+
+
+def _submitted_at(pi: str) -> datetime:
+    """A stable, plausible submission time for the student (derived from the PI)."""
+    offset = int.from_bytes(hashlib.sha256(pi.encode()).digest()[:4], "big")
+    return datetime(2024, 3, 1, 8, 0) + timedelta(minutes=offset % (13 * 24 * 60))
+
+
+def _size_label(size: int) -> str:
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"

@@ -1,0 +1,157 @@
+"""The practice OSCAR site: login, work allocation, marks, and unlocking third marking."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from .base import PageHandler, esc, login_form_html, safe_next
+from .cohort import Student
+
+LOGIN_PATH = "/oscar/login"
+HOME_PATH = "/oscar/"
+
+
+def assignment_label(assignment: str) -> str:
+    """How OSCAR writes an assignment: ``TMA02`` -> ``TMA 02``."""
+    letters = assignment.rstrip("0123456789")
+    return f"{letters} {assignment[len(letters):]}" if letters != assignment else assignment
+
+
+class OscarHandler(PageHandler):
+    """Request handler for OSCAR (Online Score Capture for Assessment Records)."""
+
+    site_name = "OSCAR - Online Score Capture for Assessment Records"
+    session_cookie = "OSCAR_SESSION"
+
+    def route(self, method: str, path: str) -> None:
+        if path == LOGIN_PATH:
+            self.login_post() if method == "POST" else self.login_get()
+            return
+        if not self.sites.oscar_sessions.use(self.cookie(self.session_cookie)):
+            self.redirect_to_login(LOGIN_PATH)
+            return
+        if path in ("/", "/oscar"):
+            self.redirect(HOME_PATH)
+        elif path == HOME_PATH:
+            self.home()
+        elif path == "/oscar/workAllocation":
+            self.work_allocation()
+        elif path == "/oscar/marks":
+            self.marks()
+        elif path == "/oscar/confirm" and method == "POST":
+            self.confirm()
+        else:
+            self.not_found()
+
+    def login_get(self, error: str | None = None) -> None:
+        next_path = safe_next(self.query.get("next") or self.form.get("next"), HOME_PATH)
+        self.send_page("Sign in", login_form_html(LOGIN_PATH, next_path, error, "Sign in to OSCAR"))
+
+    def login_post(self) -> None:
+        if (self.form.get("username"), self.form.get("password")) != self.sites.OSCAR_LOGIN:
+            self.login_get("Your username or password was not recognised.")
+            return
+        token = self.sites.oscar_sessions.create()
+        self.redirect(safe_next(self.form.get("next"), HOME_PATH),
+                      (self.session_cookie_header(token),))
+
+    def home(self) -> None:
+        cohort = self.sites.cohort
+        link = self.sites.allocation_path
+        label = f"{cohort.module} {assignment_label(cohort.assignment)}"
+        self.send_page("Home", (
+            "<h2>Welcome to OSCAR</h2><p>Your work allocations:</p>"
+            f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li></ul>'
+        ))
+
+    def work_allocation(self) -> None:
+        cohort = self.sites.cohort
+        module = self.query.get("module", "").strip().upper()
+        assignment = self.query.get("assignment", "").strip().upper().replace(" ", "")
+        if module != cohort.module or assignment != cohort.assignment:
+            shown = module or "(none)"
+            self.send_page("Work allocation", f"<h2>Work allocation</h2>"
+                           f"<p>No allocation found for module {esc(shown)}</p>")
+            return
+        rows = "".join(
+            self._allocation_row(student, index) for index, student in enumerate(cohort.students)
+        )
+        title = f"Module {cohort.module} – Assignment {assignment_label(cohort.assignment)}"
+        self.send_page("Work allocation", (
+            f"<h2>Work allocation</h2><h3>{esc(title)}</h3>"
+            f"<p>{len(cohort.students)} students allocated.</p>"
+            '<table border="1" cellpadding="3" cellspacing="0" class="allocation">'
+            '<tr bgcolor="#cccccc"><th>Student name</th><th>PI</th><th>Assignment</th>'
+            "<th>Marks</th><th>Third-mark confirmation code</th></tr>"
+            f"{rows}</table>"
+        ))
+
+    def _allocation_row(self, student: Student, index: int) -> str:
+        cohort = self.sites.cohort
+        ids = {"module": cohort.module, "assignment": cohort.assignment, "pi": student.pi}
+        marks_link = f"/oscar/marks?{urlencode(ids)}"
+        if student.pi in self.sites.unlocked:
+            unlock = "<i>Third marking unlocked</i>"
+        else:
+            field_id = f"code_{student.pi}"
+            hidden = "".join(
+                f'<input type="hidden" name="{key}" value="{esc(value)}">'
+                for key, value in ids.items()
+            )
+            unlock = (
+                '<form method="post" action="/oscar/confirm">'
+                f'{hidden}<label for="{field_id}"><font size="-1">Confirmation code</font></label> '
+                f'<input type="text" name="confirmation_code" id="{field_id}" size="10" '
+                'title="Confirmation code"> '
+                '<input type="submit" value="Unlock third marking"></form>'
+            )
+        shade = ' bgcolor="#eeeeee"' if index % 2 else ""
+        return (
+            f"<tr{shade}><td>{esc(student.name)}</td><td>{esc(student.pi)}</td>"
+            f"<td>{esc(assignment_label(cohort.assignment))}</td>"
+            f'<td><a href="{esc(marks_link)}">First and second marks</a></td>'
+            f"<td>{unlock}</td></tr>"
+        )
+
+    def _student_or_error(self, values: dict[str, str]) -> Student | None:
+        cohort = self.sites.cohort
+        pi = values.get("pi", "").strip().upper()
+        module = values.get("module", "").strip().upper()
+        try:
+            if module != cohort.module:
+                raise KeyError(module)
+            return cohort.student(pi)
+        except KeyError:
+            self.send_page("Error", f"<h2>Error</h2><p>No student {esc(pi or '(none)')} "
+                           f"in the allocation for module {esc(module or '(none)')}</p>")
+            return None
+
+    def marks(self) -> None:
+        student = self._student_or_error(self.query)
+        if student is None:
+            return
+        third = "Yes" if student.needs_third_marking else "No"
+        self.send_page("First and second marks", (
+            f"<h2>First and second marks</h2><p>{esc(student.name)} ({esc(student.pi)})</p>"
+            '<table border="1" cellpadding="3" cellspacing="0">'
+            f"<tr><th>First mark</th><td>{student.first_mark}</td></tr>"
+            f"<tr><th>Second mark</th><td>{student.second_mark}</td></tr>"
+            f"<tr><th>Difference</th><td>{student.mark_difference}</td></tr>"
+            f"<tr><th>Third marking required</th><td>{third}</td></tr></table>"
+            f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
+        ))
+
+    def confirm(self) -> None:
+        student = self._student_or_error(self.form)
+        if student is None:
+            return
+        back = f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
+        typed = self.form.get("confirmation_code", "").strip().upper()
+        if typed != student.code.upper():
+            # Old systems report a wrong code on a normal 200 page.
+            self.send_page("Confirmation", "<h2>Confirmation</h2>"
+                           "<p><b>The confirmation code is not correct</b></p>" + back)
+            return
+        self.sites.mark_unlocked(student.pi)
+        self.send_page("Confirmation", "<h2>Confirmation</h2>"
+                       f"<p>Third marking unlocked for {esc(student.pi)}</p>" + back)
