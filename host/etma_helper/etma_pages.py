@@ -171,7 +171,8 @@ def _confirmation_code(soup: BeautifulSoup) -> str | None:
             candidates.append(following.strip(" :\u00a0\t\n"))
         for text in candidates:
             word = text.split(maxsplit=1)[0] if text else ""
-            if CODE_TOKEN.match(word) and re.search(r"\d", word):
+            # a code, not a word of prose: it has a digit or a dash, or is all capitals
+            if CODE_TOKEN.match(word) and (re.search(r"[\d-]", word) or word.isupper()):
                 return word.upper()
     return None
 
@@ -207,9 +208,9 @@ def read_student_page(html: str | bytes, base_url: str) -> StudentPage:
     nothing_submitted = bool(NO_FILES_MEANING.search(text)) and download is None
     problem = None
     if code is None and download is None:
-        for element in soup.find_all(["h1", "h2", "h3", "p", "div", "span", "td", "title"]):
-            words = _words(element)
-            if ERROR_MEANING.search(words) and len(words) < 300:
+        for text in (soup.body or soup).find_all(string=ERROR_MEANING):
+            words = _words(text.parent)
+            if len(words) < 300:
                 problem = words
                 break
         problem = problem or "eTMA's page for this student shows no confirmation code."

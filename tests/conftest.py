@@ -1,0 +1,53 @@
+"""Shared fixtures: the practice sites, a logged-in eTMA session, a private download root."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from etma_helper.config import Settings
+from etma_helper.protocol import Cookie
+from tests.sites import Cohort, Faults, PracticeSites
+
+
+@pytest.fixture(scope="session")
+def cohort() -> Cohort:
+    return Cohort(size=30, seed=351, module="TM351", assignment="TMA02")
+
+
+@pytest.fixture(scope="session")
+def sites(cohort):
+    with PracticeSites(cohort) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_sites(sites):
+    """The shared sites with knobs reset before and after a test."""
+    sites.latency = 0.0
+    sites.zip_pad_to = None
+    sites.faults = Faults()
+    sites.reset_hits()
+    yield sites
+    sites.latency = 0.0
+    sites.zip_pad_to = None
+    sites.faults = Faults()
+
+
+def etma_admin_url(sites: PracticeSites) -> str:
+    return sites.etma_url + "etma/admin"
+
+
+def login_cookies(sites: PracticeSites) -> tuple[Cookie, ...]:
+    """Log in to the practice eTMA and return its cookies as the extension would forward them."""
+    session = requests.Session()
+    sites.etma_login(session)
+    return tuple(
+        Cookie(name=c.name, value=c.value, domain=c.domain, path=c.path, secure=bool(c.secure))
+        for c in session.cookies
+    )
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(download_root=tmp_path / "eTMA", concurrency=4)

@@ -1,0 +1,126 @@
+"""The batch runner against the practice eTMA: files, codes, and a true status for everyone."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from io import BytesIO
+
+from etma_helper.batch import BatchRunner
+from etma_helper.protocol import Job
+from tests.conftest import etma_admin_url, login_cookies
+from tests.sites import Faults
+
+
+def make_job(sites, pis, action="download", cookies=None):
+    return Job(action=action, etma_url=etma_admin_url(sites), module="TM351",
+               assignment="TMA02", pis=tuple(pis),
+               cookies=login_cookies(sites) if cookies is None else cookies)
+
+
+def run(job, settings):
+    events = []
+    summary = BatchRunner(job, settings, emit=events.append, job_id="t").run()
+    return summary, events
+
+
+def expected_files(cohort, pi):
+    """What the site serves for this student, read from the zip it serves."""
+    with zipfile.ZipFile(BytesIO(cohort.zip_bytes(pi))) as archive:
+        return {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+
+
+def test_download_writes_every_students_files_and_codes(fresh_sites, cohort, settings):
+    pis = [s.pi for s in cohort.students]
+    summary, events = run(make_job(fresh_sites, pis), settings)
+    final = {e.pi: e for e in events if e.state != "working"}
+    assert set(final) == set(pis)
+    for student in cohort.students:
+        record = final[student.pi]
+        assert record.code == student.code
+        folder = settings.download_root / "TM351" / student.pi
+        if student.files:
+            assert record.state == "done", record.reason
+            expected = expected_files(cohort, student.pi)
+            on_disk = {p.relative_to(folder).as_posix(): p.read_bytes()
+                       for p in folder.rglob("*") if p.is_file()}
+            assert on_disk == expected
+        else:
+            assert record.state == "failed" and "No files" in record.reason
+            assert not folder.exists()
+    assert summary.outcome == "finished"
+    assert summary.counts["done"] == sum(1 for s in cohort.students if s.files)
+    with open(summary.codes_csv, newline="", encoding="utf-8") as table:
+        rows = {row["PI"]: row for row in csv.DictReader(table)}
+    assert {pi: row["Code"] for pi, row in rows.items()} == {s.pi: s.code for s in cohort.students}
+    assert not (settings.download_root / "TM351" / ".etma-partial").exists()
+
+
+def test_one_pass_per_student_two_requests_each(fresh_sites, cohort, settings):
+    with_files = [s.pi for s in cohort.students if s.files][:8]
+    run(make_job(fresh_sites, with_files), settings)
+    hits = fresh_sites.etma_hits
+    assert hits[("POST", "/etma/student")] == 8
+    assert hits[("POST", "/etma/download")] == 8
+    # the search form is read once per worker, not once per student
+    assert hits[("GET", "/etma/admin")] <= settings.concurrency
+
+
+def test_codes_only_fetches_no_files(fresh_sites, cohort, settings):
+    pis = [s.pi for s in cohort.students[:5]]
+    summary, events = run(make_job(fresh_sites, pis, action="codes"), settings)
+    done = {e.pi: e.code for e in events if e.state == "done"}
+    assert done == {s.pi: s.code for s in cohort.students[:5]}
+    assert fresh_sites.etma_hits[("POST", "/etma/download")] == 0
+    assert not any(p.is_dir() for p in (settings.download_root / "TM351").iterdir())
+
+
+def test_unknown_student_fails_alone(fresh_sites, cohort, settings):
+    good = next(s for s in cohort.students if s.files)
+    summary, events = run(make_job(fresh_sites, ["Z9999999", good.pi]), settings)
+    final = {e.pi: e for e in events if e.state != "working"}
+    assert final["Z9999999"].state == "failed"
+    assert "no student record" in final["Z9999999"].reason.lower()
+    assert final[good.pi].state == "done"
+
+
+def test_no_session_marks_everyone_needs_login(fresh_sites, cohort, settings):
+    pis = [s.pi for s in cohort.students[:4]]
+    summary, events = run(make_job(fresh_sites, pis, cookies=()), settings)
+    assert summary.outcome == "needs_login"
+    assert {e.state for e in events if e.state != "working"} == {"needs_login"}
+
+
+def test_session_expiring_mid_batch_keeps_finished_students(fresh_sites, cohort, settings):
+    pis = [s.pi for s in cohort.students if s.files][:10]
+    fresh_sites.faults = Faults(session_expires_after=9)
+    settings = type(settings)(download_root=settings.download_root, concurrency=1)
+    summary, events = run(make_job(fresh_sites, pis), settings)
+    final = {e.pi: e.state for e in events if e.state != "working"}
+    assert summary.outcome == "needs_login"
+    assert list(final.values()).count("done") == 4  # admin page + 4 x (search, download) = 9
+    assert set(list(final.values())[4:]) == {"needs_login"}
+
+
+def test_truncated_download_is_retried_and_completes(fresh_sites, cohort, settings):
+    student = next(s for s in cohort.students if s.files)
+    fresh_sites.faults = Faults(per_pi={student.pi: "truncate"}, times=1)
+    summary, events = run(make_job(fresh_sites, [student.pi]), settings)
+    assert events[-1].state == "done"
+    assert fresh_sites.etma_hits[("POST", "/etma/download")] == 2
+
+
+def test_login_page_instead_of_zip_means_needs_login(fresh_sites, cohort, settings):
+    student = next(s for s in cohort.students if s.files)
+    fresh_sites.faults = Faults(per_pi={student.pi: "login_page"})
+    summary, events = run(make_job(fresh_sites, [student.pi]), settings)
+    assert events[-1].state == "needs_login" and summary.outcome == "needs_login"
+    assert not (settings.download_root / "TM351" / student.pi).exists()
+
+
+def test_corrupt_zip_fails_with_reason_and_leaves_no_folder(fresh_sites, cohort, settings):
+    student = next(s for s in cohort.students if s.files)
+    fresh_sites.faults = Faults(per_pi={student.pi: "corrupt"})
+    summary, events = run(make_job(fresh_sites, [student.pi]), settings)
+    assert events[-1].state == "failed" and "not a valid zip" in events[-1].reason
+    assert not (settings.download_root / "TM351" / student.pi).exists()
