@@ -1,0 +1,494 @@
+/*
+ * eTMA Helper — background.
+ *
+ * Owns the one native-messaging port to the helper (docs/PROTOCOL.md), the eTMA cookies and the
+ * state of every job. Content scripts ask it to start or cancel jobs; it relays the helper's
+ * messages to the tab that asked, and keeps the latest state so a reloaded page can catch up.
+ * Cookie values never reach a log line or storage.
+ */
+"use strict";
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+const HOST_NAME = "etma_helper";
+const PROTOCOL_VERSION = 1;
+const INSTALL_COMMAND = "python3 install.py";
+const HELLO_TIMEOUT_MS = 15000;
+const REPLY_TIMEOUT_MS = 30000;
+const MAX_PIS = 5000;
+const KEPT_JOBS = 5;
+const PI_PATTERN = /^[A-Z]\d{6,8}[A-Z0-9]?$/i;
+const MODULE_PATTERN = /^[A-Z]{1,5}\d{1,4}[A-Z]?$/i;
+const ASSIGNMENT_PATTERN = /^[A-Z]{2,5} ?\d{1,3}$/i;
+
+const DEFAULT_SETTINGS = Object.freeze({ etmaUrl: "http://127.0.0.2:8802/etma/admin" });
+
+// Where the context menu may appear: the pages the OSCAR content script runs on.
+const OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
+
+const MENU_ITEMS = [
+  { id: "etma-download-student", title: "Download this student's scripts", action: "download" },
+  { id: "etma-codes-student", title: "Get this student's confirmation code", action: "codes" },
+];
+
+/**
+ * @typedef {Object} StudentRecord
+ * @property {string} pi
+ * @property {"queued"|"working"|"done"|"failed"|"needs_login"|"cancelled"} state
+ * @property {string} [reason]
+ * @property {string} [code]
+ * @property {string[]} [files]
+ * @property {number} [files_total]
+ * @property {string} [folder]
+ *
+ * @typedef {Object} HelperProblem  what the page shows when the helper cannot do the job
+ * @property {string} text      a sentence for a person, saying what to do next
+ * @property {string} [command] a command inside `text` the person may need to copy
+ * @property {number} [code]    the protocol error code, when the helper sent one
+ *
+ * @typedef {Object} JobState
+ * @property {string} id          the request id, which is also the helper's job id
+ * @property {"download"|"codes"} action
+ * @property {number} tabId     the tab that started it
+ * @property {number[]} watchers the tabs that get its messages
+ * @property {string} module
+ * @property {string} assignment
+ * @property {string[]} pis
+ * @property {number} total
+ * @property {boolean} running
+ * @property {boolean} accepted  the helper replied ok to the request
+ * @property {Object<string, StudentRecord>} students  by upper-case PI
+ * @property {Object|null} summary
+ * @property {HelperProblem|null} error
+ */
+
+/** @type {Map<string, JobState>} jobs by id, oldest first */
+const jobs = new Map();
+let jobCounter = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** Settings: the defaults, overridden by what the user saved on the options page. */
+async function loadSettings() {
+  const synced = await api.storage.sync.get(DEFAULT_SETTINGS).catch(() => ({}));
+  return { ...DEFAULT_SETTINGS, ...synced };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saying what went wrong
+
+/** Turn the browser's terse native-messaging error into a sentence with the fix. */
+function explainPortError(raw) {
+  const detail = String(raw || "");
+  if (/not found|no such native application/i.test(detail)) {
+    return {
+      text: `The eTMA Helper program is not installed on this computer. In the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
+      command: INSTALL_COMMAND,
+    };
+  }
+  if (/forbidden/i.test(detail)) {
+    return {
+      text: `The eTMA Helper program is registered for a different copy of this extension. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page.`,
+      command: INSTALL_COMMAND,
+    };
+  }
+  if (/exited|communicating/i.test(detail)) {
+    return {
+      text: `The eTMA Helper program stopped unexpectedly. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page. If it happens again, the helper's log says why.`,
+      command: INSTALL_COMMAND,
+    };
+  }
+  return {
+    text: `The eTMA Helper program could not be reached${detail ? ` (${detail})` : ""}. In the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
+    command: INSTALL_COMMAND,
+  };
+}
+
+function outdatedHelperProblem(helperProtocol, helperVersion) {
+  const theirs = helperVersion ? ` (helper ${helperVersion}, protocol ${helperProtocol ?? "unknown"})` : "";
+  return {
+    text: `The eTMA Helper program on this computer does not match this extension${theirs}. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
+    command: INSTALL_COMMAND,
+    code: 4,
+  };
+}
+
+/** An error reply from the helper, as a problem for the page. */
+function helperErrorProblem(message) {
+  if (message.code === 4) return outdatedHelperProblem(message.params?.protocol, message.version);
+  return {
+    text: String(message.message || "The eTMA Helper program refused the request."),
+    code: message.code,
+  };
+}
+
+class HelperError extends Error {
+  /** @param {HelperProblem} problem */
+  constructor(problem) {
+    super(problem.text);
+    this.problem = problem;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native port: one, long-lived, reconnected on demand after it closes.
+
+let port = null;
+/** @type {Promise<Object>|null} resolves with the hello reply's data once the helper is ready */
+let helperReady = null;
+/** @type {Map<string, {resolve: Function, reject: Function, timer: number}>} */
+const pendingReplies = new Map();
+
+function nextId(prefix) {
+  jobCounter += 1;
+  return `${prefix}${Date.now().toString(36)}-${jobCounter}`;
+}
+
+function connect() {
+  const newPort = api.runtime.connectNative(HOST_NAME);
+  newPort.onMessage.addListener((message) => onHelperMessage(newPort, message));
+  newPort.onDisconnect.addListener((closed) => {
+    // Chromium reports through runtime.lastError, Firefox through port.error.
+    const reason = closed?.error?.message ?? api.runtime.lastError?.message ?? "";
+    onHelperGone(newPort, reason);
+  });
+  return newPort;
+}
+
+/** Send a request and wait for its `reply`. Rejects with a HelperError. */
+function request(message, timeoutMs = REPLY_TIMEOUT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pendingReplies.delete(message.id);
+      reject(new HelperError({
+        text: `The eTMA Helper program did not answer. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page.`,
+        command: INSTALL_COMMAND,
+      }));
+    }, timeoutMs);
+    pendingReplies.set(message.id, { resolve, reject, timer });
+    try {
+      port.postMessage(message);
+    } catch (error) {
+      clearTimeout(timer);
+      pendingReplies.delete(message.id);
+      reject(new HelperError(explainPortError(error?.message)));
+    }
+  });
+}
+
+/** Connect if needed and complete the handshake; resolves with the hello data. */
+function ensureHelper() {
+  if (port && helperReady) return helperReady;
+  try {
+    port = connect();
+  } catch (error) {
+    port = null;
+    return Promise.reject(new HelperError(explainPortError(error?.message)));
+  }
+  const hello = {
+    id: nextId("hello-"),
+    action: "hello",
+    protocol: PROTOCOL_VERSION,
+    extension_version: api.runtime.getManifest().version,
+  };
+  const thisPort = port;
+  helperReady = request(hello, HELLO_TIMEOUT_MS).then((reply) => {
+    if (reply.status !== "ok") throw new HelperError(helperErrorProblem(reply));
+    if (reply.data?.protocol !== PROTOCOL_VERSION) {
+      throw new HelperError(outdatedHelperProblem(reply.data?.protocol, reply.version));
+    }
+    return reply.data;
+  });
+  helperReady.catch(() => {
+    // A failed handshake leaves nothing worth keeping: the next job starts afresh.
+    if (port === thisPort) {
+      try { thisPort.disconnect(); } catch { /* already closed */ }
+      port = null;
+      helperReady = null;
+    }
+  });
+  return helperReady;
+}
+
+function onHelperGone(gonePort, reason) {
+  if (port !== gonePort) return;
+  port = null;
+  helperReady = null;
+  const problem = explainPortError(reason);
+  for (const [id, pending] of pendingReplies) {
+    clearTimeout(pending.timer);
+    pending.reject(new HelperError(problem));
+    pendingReplies.delete(id);
+  }
+  for (const job of jobs.values()) {
+    if (job.running) failJob(job, problem);
+  }
+}
+
+function onHelperMessage(fromPort, message) {
+  if (fromPort !== port || !message || typeof message !== "object") return;
+  const id = String(message.id ?? "");
+  if (message.type === "reply") {
+    const pending = pendingReplies.get(id);
+    if (pending) {
+      clearTimeout(pending.timer);
+      pendingReplies.delete(id);
+      pending.resolve(message);
+    }
+  }
+  const job = jobs.get(id);
+  if (!job) return;
+  if (message.type === "progress" && message.data?.pi) {
+    job.students[String(message.data.pi).toUpperCase()] = message.data;
+  } else if (message.type === "summary") {
+    job.summary = message.data ?? null;
+    job.running = false;
+  }
+  notifyTab(job, { type: "helperMessage", jobId: job.id, message });
+  saveJobsSoon();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+/** Tell every tab following the job (the one that started it, and any that asked for its state). */
+function notifyTab(job, payload) {
+  for (const tabId of job.watchers ?? [job.tabId]) {
+    if (tabId == null || tabId < 0) continue;
+    // The tab may have been closed or be reloading; the state stays here for getState.
+    api.tabs.sendMessage(tabId, payload).catch(() => {});
+  }
+}
+
+/**
+ * End a job that cannot go on. Students the helper never accepted go back to idle; students of an
+ * accepted job that were still waiting or working end as failed, with the reason.
+ */
+function failJob(job, problem) {
+  job.running = false;
+  job.error = problem;
+  for (const record of Object.values(job.students)) {
+    if (record.state !== "queued" && record.state !== "working") continue;
+    job.students[record.pi] = job.accepted
+      ? { pi: record.pi, state: "failed", reason: "The eTMA Helper program stopped." }
+      : { pi: record.pi, state: "idle", reason: "" };
+  }
+  notifyTab(job, { type: "jobError", jobId: job.id, error: problem, job: snapshot(job) });
+  saveJobsSoon();
+}
+
+/** Check a job request from a page once, here at the edge. Returns the problem, or null. */
+function invalidJobRequest({ action, module, assignment, pis }) {
+  if (action !== "download" && action !== "codes") return "Unknown job.";
+  if (typeof module !== "string" || !MODULE_PATTERN.test(module)) {
+    return "The module code was not found on this page (such as TM351).";
+  }
+  if (assignment && (typeof assignment !== "string" || !ASSIGNMENT_PATTERN.test(assignment))) {
+    return `"${String(assignment).slice(0, 20)}" is not an assignment (such as TMA 02).`;
+  }
+  if (!Array.isArray(pis) || pis.length === 0) return "Select at least one student first.";
+  if (pis.length > MAX_PIS) return `Select at most ${MAX_PIS} students at a time.`;
+  if (!pis.every((pi) => typeof pi === "string" && PI_PATTERN.test(pi))) {
+    return "One of the selected rows does not hold a student PI.";
+  }
+  return null;
+}
+
+/** The job's state as the page needs it (a plain, cloneable object). */
+function snapshot(job) {
+  return job ? JSON.parse(JSON.stringify(job)) : null;
+}
+
+function forgetOldJobs() {
+  while (jobs.size > KEPT_JOBS) {
+    const oldest = [...jobs.values()].find((job) => !job.running);
+    if (!oldest) break;
+    jobs.delete(oldest.id);
+  }
+}
+
+/**
+ * Start a download/codes job for a tab: handshake, read the eTMA cookies, send the request.
+ * Resolves with the job's snapshot; on failure the tab is told and the promise resolves with
+ * `{error}` (the page shows it either way).
+ */
+async function startJob(tabId, { action, module, assignment, pis }) {
+  const invalid = invalidJobRequest({ action, module, assignment, pis });
+  if (invalid) {
+    const error = { text: invalid };
+    api.tabs.sendMessage(tabId, { type: "jobError", jobId: null, error }).catch(() => {});
+    return { error };
+  }
+  const uniquePis = [...new Set(pis.map((pi) => pi.trim().toUpperCase()))];
+  /** @type {JobState} */
+  const job = {
+    id: nextId("job-"),
+    action,
+    tabId,
+    watchers: [tabId],
+    module: module.toUpperCase(),
+    assignment: (assignment || "").replace(/\s+/g, "").toUpperCase(),
+    pis: uniquePis,
+    total: uniquePis.length,
+    running: true,
+    accepted: false,
+    students: {},
+    summary: null,
+    error: null,
+  };
+  for (const pi of uniquePis) job.students[pi] = { pi, state: "queued", reason: "" };
+  jobs.set(job.id, job);
+  forgetOldJobs();
+  notifyTab(job, { type: "jobStarted", job: snapshot(job) });
+
+  try {
+    const [settings] = await Promise.all([loadSettings(), ensureHelper()]);
+    const etmaUrl = settings.etmaUrl;
+    const cookies = (await api.cookies.getAll({ url: etmaUrl })).map((cookie) => ({
+      name: cookie.name,
+      value: cookie.value,
+      domain: cookie.domain,
+      path: cookie.path,
+      secure: cookie.secure,
+    }));
+    const reply = await request({
+      id: job.id,
+      action,
+      job: {
+        etma_url: etmaUrl,
+        module: job.module,
+        assignment: job.assignment,
+        pis: job.pis,
+        cookies,
+      },
+    });
+    if (reply.status !== "ok") throw new HelperError(helperErrorProblem(reply));
+    if (Number.isInteger(reply.data?.total)) job.total = reply.data.total;
+  } catch (error) {
+    const problem = error instanceof HelperError
+      ? error.problem
+      : { text: `Something went wrong in the extension: ${error?.message ?? error}` };
+    if (job.running) failJob(job, problem);
+    return { error: problem, job: snapshot(job) };
+  }
+  job.accepted = true;
+  saveJobsSoon();
+  return { job: snapshot(job) };
+}
+
+async function cancelJob(jobId) {
+  const job = jobs.get(jobId);
+  if (!job || !job.running || !port) return { cancelled: false };
+  try {
+    const reply = await request({ id: nextId("cancel-"), action: "cancel", job_id: jobId });
+    if (reply.status !== "ok") return { cancelled: false, error: helperErrorProblem(reply) };
+    return { cancelled: true };
+  } catch (error) {
+    return { cancelled: false, error: error.problem ?? { text: String(error?.message ?? error) } };
+  }
+}
+
+/**
+ * The newest job for this page's module: started in this tab if there is one, else anywhere.
+ * Jobs the helper never accepted are left out: after "install, then reload this page" the old
+ * error must not come back.
+ */
+function latestJobFor(tabId, module) {
+  const wanted = String(module || "").toUpperCase();
+  const forModule = [...jobs.values()].reverse()
+    .filter((job) => (job.accepted || job.running) && (!wanted || job.module === wanted));
+  return forModule.find((job) => job.tabId === tabId) ?? forModule[0] ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeping state across a background restart (the service worker or event page may be stopped
+// when idle). storage.session lives in memory only and is cleared when the browser closes.
+
+let saveTimer = null;
+
+function saveJobsSoon() {
+  if (!api.storage.session || saveTimer) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    api.storage.session.set({ jobs: [...jobs.values()] }).catch(() => {});
+  }, 500);
+}
+
+const restored = (api.storage.session?.get("jobs") ?? Promise.resolve({}))
+  .then(({ jobs: saved }) => {
+    for (const job of saved ?? []) {
+      if (jobs.has(job.id)) continue;
+      jobs.set(job.id, job);
+      // The port that ran it closed with the old background.
+      if (job.running) failJob(job, explainPortError("Native host has exited."));
+    }
+  })
+  .catch(() => {});
+
+// ---------------------------------------------------------------------------------------------
+// Messages from the content scripts
+
+api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (!message || typeof message !== "object" || sender.id !== api.runtime.id) return false;
+  const tabId = sender.tab?.id;
+  let answer;
+  switch (message.type) {
+    case "startJob":
+      if (tabId == null) return false;
+      answer = restored.then(() => startJob(tabId, message));
+      break;
+    case "cancelJob":
+      answer = cancelJob(String(message.jobId ?? ""));
+      break;
+    case "getState":
+      answer = restored.then(() => {
+        const job = latestJobFor(tabId, message.module);
+        if (job && tabId != null && !job.watchers.includes(tabId)) job.watchers.push(tabId);
+        return { job: snapshot(job) };
+      });
+      break;
+    default:
+      return false;
+  }
+  answer.then(sendResponse, (error) => sendResponse({ error: { text: String(error?.message ?? error) } }));
+  return true; // answered asynchronously
+});
+
+// ---------------------------------------------------------------------------------------------
+// Context menu on a student row
+
+api.runtime.onInstalled.addListener(() => {
+  Promise.resolve(api.contextMenus.removeAll()).then(() => {
+    for (const item of MENU_ITEMS) {
+      api.contextMenus.create({
+        id: item.id,
+        title: item.title,
+        contexts: ["page", "selection", "link", "editable"],
+        documentUrlPatterns: OSCAR_PAGES,
+      });
+    }
+  });
+});
+
+api.contextMenus.onClicked.addListener(async (info, tab) => {
+  const item = MENU_ITEMS.find((entry) => entry.id === info.menuItemId);
+  if (!item || !tab?.id || tab.id < 0) return;
+  let row = null;
+  try {
+    row = await api.tabs.sendMessage(tab.id, { type: "contextRow" }, { frameId: info.frameId ?? 0 });
+  } catch {
+    row = null;
+  }
+  if (!row?.pi) {
+    const error = { text: "Right-click on a student's row in the table to use this menu." };
+    api.tabs.sendMessage(tab.id, { type: "jobError", jobId: null, error }).catch(() => {});
+    return;
+  }
+  await startJob(tab.id, {
+    action: item.action,
+    module: row.module,
+    assignment: row.assignment,
+    pis: [row.pi],
+  });
+});

@@ -1,0 +1,143 @@
+"""Real Chromium, driven by Selenium, with the unpacked extension and the installed helper."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+REPO = Path(__file__).resolve().parents[1]
+EXTENSION = REPO / "extension"
+EXTENSION_ID = "cfflekeodohgccooffokbilcglejnhfj"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+QUIET_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", "--window-size=1280,900"]
+
+
+@dataclass(frozen=True)
+class HelperInstall:
+    """Where install.py put the helper, and the environment the browser must run in."""
+
+    home: Path
+    prefix: Path
+    profile: Path
+    download_root: Path
+    env: dict[str, str]
+
+
+def install_helper(home: Path, register: bool = True) -> HelperInstall:
+    """Run install.py into a private home exactly as a user would, for one Chromium profile."""
+    prefix, profile, download_root = home / "prefix", home / "profile", home / "Downloads" / "eTMA"
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".state"),
+           "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")),
+           "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup"))}
+    profile.mkdir(parents=True, exist_ok=True)
+    if register:
+        subprocess.run(
+            [sys.executable, str(REPO / "install.py"), "--prefix", str(prefix),
+             "--system-site-packages", "--browser", "chromium", "--chromium-profile", str(profile)],
+            check=True, env=env, cwd=REPO, capture_output=True, text=True,
+        )
+    config = home / ".config" / "etma_helper" / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"download_root": str(download_root), "concurrency": 4}))
+    return HelperInstall(home, prefix, profile, download_root, env)
+
+
+def start_chromium(install: HelperInstall, *, headless: bool = True) -> webdriver.Chrome:
+    """Chromium with the extension loaded and the helper registered in its profile."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    if headless:
+        options.add_argument("--headless=new")
+    for flag in QUIET_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={install.profile}")
+    options.add_argument(f"--load-extension={EXTENSION}")
+    options.add_argument(f"--disable-extensions-except={EXTENSION}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(CHROMEDRIVER, env=install.env)
+    return webdriver.Chrome(service=service, options=options)
+
+
+def wait(driver, seconds: float = 20) -> WebDriverWait:
+    return WebDriverWait(driver, seconds, poll_frequency=0.02)
+
+
+def log_in(driver, login_url: str, username: str, password: str) -> None:
+    """Log in through a practice site's own login form, as a tutor would."""
+    driver.get(login_url)
+    form = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "form")))
+    inputs = form.find_elements(By.CSS_SELECTOR, "input[type=text], input:not([type])")
+    inputs[0].send_keys(username)
+    form.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys(password)
+    form.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    wait(driver).until(lambda d: "login" not in d.current_url)
+
+
+FINAL_STATES = {"done", "failed", "needs_login", "cancelled"}
+
+
+def set_etma_address(driver, address: str) -> None:
+    """Save the eTMA address on the extension's options page, as a user would."""
+    driver.get(f"chrome-extension://{EXTENSION_ID}/options/options.html")
+    field = wait(driver).until(EC.presence_of_element_located((By.ID, "etma-url")))
+    wait(driver).until(lambda d: field.get_attribute("value"))
+    field.clear()
+    field.send_keys(address)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "status"), "Saved"))
+
+
+def log_in_to_both(driver, sites) -> None:
+    """Log in to the practice OSCAR and eTMA through their own forms."""
+    log_in(driver, sites.oscar_url + "oscar/login", *sites.OSCAR_LOGIN)
+    log_in(driver, sites.etma_url + "etma/login", *sites.ETMA_LOGIN)
+
+
+def open_allocation(driver, sites):
+    """Open the OSCAR work-allocation page and return the extension toolbar's shadow root."""
+    driver.get(sites.allocation_url)
+    host = wait(driver).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#etma-helper-toolbar"))
+    )
+    return host.shadow_root
+
+
+def click_toolbar(driver, toolbar, action: str) -> None:
+    toolbar.find_element(By.CSS_SELECTOR, f'[data-action="{action}"]').click()
+
+
+def message_line(toolbar) -> str:
+    return toolbar.find_element(By.CSS_SELECTOR, '[data-role="message"]').text
+
+
+def row_states(driver) -> dict[str, str]:
+    return driver.execute_script(
+        "const out = {};"
+        "for (const row of document.querySelectorAll('tr[data-etma-pi]'))"
+        "  out[row.dataset.etmaPi] = row.dataset.etmaState;"
+        "return out;"
+    )
+
+
+def wait_for_rows(driver, count: int, timeout: float = 120) -> dict[str, str]:
+    """Wait until ``count`` rows have a final state; return every row's state."""
+    def settled(d):
+        states = row_states(d)
+        done = [s for s in states.values() if s in FINAL_STATES]
+        return states if len(done) >= count else False
+
+    return wait(driver, timeout).until(settled)
