@@ -264,11 +264,13 @@ def detect_browsers(
         ):
             found.append(browser.key)
         elif any((home / sandbox).is_dir() for sandbox in browser.sandboxed_dirs):
-            skipped.append((
-                browser.key,
-                f"{browser.name} is a Flatpak/Snap install, whose sandbox usually cannot start "
-                "native helpers; install the distribution's package to use the helper",
-            ))
+            skipped.append(
+                (
+                    browser.key,
+                    f"{browser.name} is a Flatpak/Snap install, whose sandbox usually cannot start "
+                    "native helpers; install the distribution's package to use the helper",
+                )
+            )
         else:
             skipped.append((browser.key, f"{browser.name} was not found"))
     return found, skipped
@@ -287,18 +289,20 @@ def registration_targets(
         browser = BROWSERS_BY_KEY[key]
         hosts_dir = browser.hosts_dir.get(sys.platform)
         if hosts_dir is None:
-            raise InstallError(f"Registering with {browser.name} on {sys.platform} is not "
-                               "supported yet; see issue 5.")
-        targets.append(
-            Target(browser.name, browser.family, home / hosts_dir / f"{HOST_NAME}.json")
-        )
+            raise InstallError(
+                f"Registering with {browser.name} on {sys.platform} is not "
+                "supported yet; see issue 5."
+            )
+        targets.append(Target(browser.name, browser.family, home / hosts_dir / f"{HOST_NAME}.json"))
     for profile in chromium_profiles:
         profile = Path(profile).expanduser().resolve()
-        targets.append(Target(
-            f"Chromium profile {profile}",
-            "chromium",
-            profile / "NativeMessagingHosts" / f"{HOST_NAME}.json",
-        ))
+        targets.append(
+            Target(
+                f"Chromium profile {profile}",
+                "chromium",
+                profile / "NativeMessagingHosts" / f"{HOST_NAME}.json",
+            )
+        )
     return targets
 
 
@@ -397,12 +401,16 @@ def install_package(repo: Path, prefix: Path, system_site_packages: bool) -> str
     install, which fetches only what is missing.
     """
     if not (repo / "pyproject.toml").is_file() or not (repo / "host").is_dir():
-        raise InstallError(f"{repo} is not the eTMA Helper repository (no pyproject.toml and "
-                           "host/); run install.py from a complete clone.")
+        raise InstallError(
+            f"{repo} is not the eTMA Helper repository (no pyproject.toml and "
+            "host/); run install.py from a complete clone."
+        )
     pip = [venv_python(prefix), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    failure = (f"pip could not install the helper into {prefix / VENV_DIR_NAME}. Check the "
-               "network connection (or your pip index settings) and that the clone is complete, "
-               "then run the installer again.")
+    failure = (
+        f"pip could not install the helper into {prefix / VENV_DIR_NAME}. Check the "
+        "network connection (or your pip index settings) and that the clone is complete, "
+        "then run the installer again."
+    )
     with tempfile.TemporaryDirectory(prefix="etma-helper-build-") as scratch:
         source = copy_project_source(repo, Path(scratch))
         if system_site_packages:
@@ -419,11 +427,9 @@ def write_launcher(prefix: Path, receipt: Receipt) -> Path:
     """Write the shell launcher that starts the native host with the venv's absolute python."""
     launcher = launcher_path(prefix)
     python = str(venv_python(prefix))
-    for special in ('\\', '"', "$", "`"):
+    for special in ("\\", '"', "$", "`"):
         python = python.replace(special, "\\" + special)
-    launcher.write_text(
-        f'#!/bin/sh\nexec "{python}" -m {HOST_MODULE} "$@"\n', encoding="utf-8"
-    )
+    launcher.write_text(f'#!/bin/sh\nexec "{python}" -m {HOST_MODULE} "$@"\n', encoding="utf-8")
     launcher.chmod(0o755)
     receipt.add_file(launcher)
     return launcher
@@ -484,8 +490,10 @@ def install(
         for target in targets:
             write_manifest(target, summary.launcher, receipt)
     except OSError as error:
-        raise InstallError(f"Could not write {error.filename}: {error.strerror}. Check that "
-                           "you may write there, or choose another --prefix.") from error
+        raise InstallError(
+            f"Could not write {error.filename}: {error.strerror}. Check that "
+            "you may write there, or choose another --prefix."
+        ) from error
     finally:
         if prefix.is_dir():
             receipt.save()
@@ -501,8 +509,10 @@ def uninstall(prefix: Path, dry_run: bool = False) -> list[str]:
     prefix = Path(prefix).expanduser().resolve()
     receipt = Receipt.load(prefix)
     if receipt is None:
-        raise InstallError(f"No eTMA Helper installation was found in {prefix} (no "
-                           f"{RECEIPT_NAME}); pass the --prefix you installed with.")
+        raise InstallError(
+            f"No eTMA Helper installation was found in {prefix} (no "
+            f"{RECEIPT_NAME}); pass the --prefix you installed with."
+        )
     verb = "Would remove" if dry_run else "Removed"
     actions = []
     for tree in map(Path, receipt.trees):
@@ -543,8 +553,10 @@ def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
     if summary.package_install:
         lines.append(f"  Package installed {summary.package_install}.")
     if summary.dry_run:
-        lines.append(f"  It would create a virtual environment in {summary.prefix / VENV_DIR_NAME}"
-                     f" and pip install {repo} into it.")
+        lines.append(
+            f"  It would create a virtual environment in {summary.prefix / VENV_DIR_NAME}"
+            f" and pip install {repo} into it."
+        )
     lines.append("Registered with:" if not summary.dry_run else "Would register with:")
     for target in summary.registered:
         lines.append(f"  {target.label}: {target.manifest_path}")
@@ -585,22 +597,43 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python3 install.py",
         description="Install the eTMA Helper and register it with your browsers.",
     )
-    parser.add_argument("--prefix", type=Path, default=None, metavar="DIR",
-                        help="install folder (default: your user data folder, on Linux "
-                             "$XDG_DATA_HOME/etma_helper or ~/.local/share/etma_helper)")
-    parser.add_argument("--browser", type=browser_list, default=None, metavar="LIST",
-                        help="comma-separated browsers to register, found or not: "
-                             f"{','.join(BROWSERS_BY_KEY)} (default: every browser found)")
-    parser.add_argument("--chromium-profile", action="append", default=[], metavar="DIR",
-                        help="also register for a Chromium started with --user-data-dir=DIR "
-                             "(repeatable)")
-    parser.add_argument("--system-site-packages", action="store_true",
-                        help="let the helper use packages already installed for this python, "
-                             "and download nothing when they suffice")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print what would be written and write nothing")
-    parser.add_argument("--uninstall", action="store_true",
-                        help="remove exactly what the install into --prefix created")
+    parser.add_argument(
+        "--prefix",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="install folder (default: your user data folder, on Linux "
+        "$XDG_DATA_HOME/etma_helper or ~/.local/share/etma_helper)",
+    )
+    parser.add_argument(
+        "--browser",
+        type=browser_list,
+        default=None,
+        metavar="LIST",
+        help="comma-separated browsers to register, found or not: "
+        f"{','.join(BROWSERS_BY_KEY)} (default: every browser found)",
+    )
+    parser.add_argument(
+        "--chromium-profile",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also register for a Chromium started with --user-data-dir=DIR (repeatable)",
+    )
+    parser.add_argument(
+        "--system-site-packages",
+        action="store_true",
+        help="let the helper use packages already installed for this python, "
+        "and download nothing when they suffice",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would be written and write nothing"
+    )
+    parser.add_argument(
+        "--uninstall",
+        action="store_true",
+        help="remove exactly what the install into --prefix created",
+    )
     return parser
 
 
@@ -614,11 +647,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.uninstall:
             print("\n".join(uninstall(prefix, dry_run=args.dry_run)))
-            print("Dry run: nothing was removed." if args.dry_run
-                  else "eTMA Helper is uninstalled.")
+            print(
+                "Dry run: nothing was removed." if args.dry_run else "eTMA Helper is uninstalled."
+            )
         else:
-            summary = install(prefix, args.browser, args.chromium_profile,
-                              args.system_site_packages, args.dry_run)
+            summary = install(
+                prefix, args.browser, args.chromium_profile, args.system_site_packages, args.dry_run
+            )
             print(format_summary(summary))
     except InstallError as error:
         print(f"error: {error}", file=sys.stderr)

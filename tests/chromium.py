@@ -20,9 +20,17 @@ EXTENSION = REPO / "extension"
 EXTENSION_ID = "cfflekeodohgccooffokbilcglejnhfj"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-QUIET_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", "--window-size=1280,900"]
+QUIET_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+]
 
 
 @dataclass(frozen=True)
@@ -39,16 +47,34 @@ class HelperInstall:
 def install_helper(home: Path, register: bool = True) -> HelperInstall:
     """Run install.py into a private home exactly as a user would, for one Chromium profile."""
     prefix, profile, download_root = home / "prefix", home / "profile", home / "Downloads" / "eTMA"
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".state"),
-           "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")),
-           "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup"))}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".state"),
+        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")),
+        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup")),
+    }
     profile.mkdir(parents=True, exist_ok=True)
     if register:
         subprocess.run(
-            [sys.executable, str(REPO / "install.py"), "--prefix", str(prefix),
-             "--system-site-packages", "--browser", "chromium", "--chromium-profile", str(profile)],
-            check=True, env=env, cwd=REPO, capture_output=True, text=True,
+            [
+                sys.executable,
+                str(REPO / "install.py"),
+                "--prefix",
+                str(prefix),
+                "--system-site-packages",
+                "--browser",
+                "chromium",
+                "--chromium-profile",
+                str(profile),
+            ],
+            check=True,
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
     config = home / ".config" / "etma_helper" / "config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -135,9 +161,24 @@ def row_states(driver) -> dict[str, str]:
 
 def wait_for_rows(driver, count: int, timeout: float = 120) -> dict[str, str]:
     """Wait until ``count`` rows have a final state; return every row's state."""
+
     def settled(d):
         states = row_states(d)
         done = [s for s in states.values() if s in FINAL_STATES]
         return states if len(done) >= count else False
 
     return wait(driver, timeout).until(settled)
+
+
+def shift_click(driver, element) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    ActionChains(driver).key_down(Keys.SHIFT).click(element).key_up(Keys.SHIFT).perform()
+
+
+def wait_for_message(driver, toolbar, text: str, timeout: float = 120) -> str:
+    """Wait until the toolbar's message line contains ``text`` (a job's summary, an error)."""
+    return wait(driver, timeout).until(
+        lambda d: text in message_line(toolbar) and message_line(toolbar)
+    )

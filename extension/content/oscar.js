@@ -232,7 +232,11 @@
         const files = `Done – ${count} ${count === 1 ? "file" : "files"}`;
         return record.code ? `${files} · Code ${record.code}` : files;
       }
-      case "failed": return `Failed: ${record.reason || "no reason given"}`;
+      case "failed": {
+        // A student with nothing submitted still has a code the tutor needs.
+        const failed = `Failed: ${record.reason || "no reason given"}`;
+        return record.code ? `${failed} · Code ${record.code}` : failed;
+      }
       case "needs_login": return "Log in to eTMA again";
       case "cancelled": return "Cancelled";
       default: return "";

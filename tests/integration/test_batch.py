@@ -13,9 +13,14 @@ from tests.sites import Faults
 
 
 def make_job(sites, pis, action="download", cookies=None):
-    return Job(action=action, etma_url=etma_admin_url(sites), module="TM351",
-               assignment="TMA02", pis=tuple(pis),
-               cookies=login_cookies(sites) if cookies is None else cookies)
+    return Job(
+        action=action,
+        etma_url=etma_admin_url(sites),
+        module="TM351",
+        assignment="TMA02",
+        pis=tuple(pis),
+        cookies=login_cookies(sites) if cookies is None else cookies,
+    )
 
 
 def run(job, settings):
@@ -42,8 +47,11 @@ def test_download_writes_every_students_files_and_codes(fresh_sites, cohort, set
         if student.files:
             assert record.state == "done", record.reason
             expected = expected_files(cohort, student.pi)
-            on_disk = {p.relative_to(folder).as_posix(): p.read_bytes()
-                       for p in folder.rglob("*") if p.is_file()}
+            on_disk = {
+                p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in folder.rglob("*")
+                if p.is_file()
+            }
             assert on_disk == expected
         else:
             assert record.state == "failed" and "No files" in record.reason

@@ -124,7 +124,10 @@ class PageHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_page(
-        self, title: str, body_html: str, status: int = 200,
+        self,
+        title: str,
+        body_html: str,
+        status: int = 200,
         headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """Send an old-style HTML page; error pages also go out as 200, as the real systems do."""
@@ -140,7 +143,7 @@ class PageHandler(BaseHTTPRequestHandler):
             '<table width="100%" cellpadding="4" cellspacing="0" bgcolor="#003366"><tr>'
             f'<td><font color="#ffffff" size="+1"><b>{esc(self.site_name)}</b></font></td>'
             "</tr></table>\n"
-            f"{body_html}\n<hr><p><font size=\"-1\">The Open University (practice site)"
+            f'{body_html}\n<hr><p><font size="-1">The Open University (practice site)'
             "</font></p>\n</body></html>\n"
         )
 
@@ -151,8 +154,9 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def not_found(self) -> None:
         """A plain 404 page."""
-        self.send_page("Not found", "<h1>Not Found</h1><p>The requested URL was not found.</p>",
-                       status=404)
+        self.send_page(
+            "Not found", "<h1>Not Found</h1><p>The requested URL was not found.</p>", status=404
+        )
 
 
 def esc(text: object) -> str:

@@ -23,15 +23,68 @@ GRADE_BOUNDARIES = (40, 55, 70, 85)
 THIRD_MARKING_DIFFERENCE = 15
 
 FIRST_NAMES = (
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Freya", "Arthur", "Zoë", "Harry",
-    "Priya", "Mohammed", "Siobhán", "Dylan", "Chloé", "Tomasz", "Aisha", "Rhys", "Grace", "Kwame",
-    "Mei", "Callum", "Fatima", "José", "Niamh", "Lukas", "Eilidh", "Ravi", "Hannah", "Olumide",
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "George",
+    "Ava",
+    "Noah",
+    "Freya",
+    "Arthur",
+    "Zoë",
+    "Harry",
+    "Priya",
+    "Mohammed",
+    "Siobhán",
+    "Dylan",
+    "Chloé",
+    "Tomasz",
+    "Aisha",
+    "Rhys",
+    "Grace",
+    "Kwame",
+    "Mei",
+    "Callum",
+    "Fatima",
+    "José",
+    "Niamh",
+    "Lukas",
+    "Eilidh",
+    "Ravi",
+    "Hannah",
+    "Olumide",
 )
 LAST_NAMES = (
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas",
-    "Roberts", "Patel", "Khan", "O'Brien", "MacDonald", "Nowak", "Okafor", "Chen", "Murphy",
-    "Hughes", "Müller", "Campbell", "Ahmed", "Kowalski", "Singh", "Lloyd", "Fraser", "Byrne",
-    "Mensah", "Walker", "García",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Patel",
+    "Khan",
+    "O'Brien",
+    "MacDonald",
+    "Nowak",
+    "Okafor",
+    "Chen",
+    "Murphy",
+    "Hughes",
+    "Müller",
+    "Campbell",
+    "Ahmed",
+    "Kowalski",
+    "Singh",
+    "Lloyd",
+    "Fraser",
+    "Byrne",
+    "Mensah",
+    "Walker",
+    "García",
 )
 PI_LETTERS = "ABCDEFGHJKLMNPRSTWXYZ"
 # No 0/O or 1/I/L: the codes are meant to be typed in by hand.
@@ -217,8 +270,10 @@ def _file_content(name: str, rng: random.Random, module: str, assignment: str) -
         rows = ["station_id,date,reading,flag"]
         for row in range(rng.randint(60, 150)):
             flag = rng.choice(["ok", "ok", "ok", "suspect"])
-            rows.append(f"S{rng.randint(1, 40):03d},2023-{row % 12 + 1:02d}-"
-                        f"{row % 28 + 1:02d},{rng.uniform(0, 120):.2f},{flag}")
+            rows.append(
+                f"S{rng.randint(1, 40):03d},2023-{row % 12 + 1:02d}-"
+                f"{row % 28 + 1:02d},{rng.uniform(0, 120):.2f},{flag}"
+            )
         return ("\n".join(rows) + "\n").encode()
     if name.endswith(".py"):
         threshold = rng.randint(2, 9)
@@ -238,20 +293,42 @@ def _file_content(name: str, rng: random.Random, module: str, assignment: str) -
 
 
 def _notebook(rng: random.Random, module: str, assignment: str) -> bytes:
-    cells = [{"cell_type": "markdown", "id": "intro", "metadata": {},
-              "source": [f"# {module} {assignment}\n", "\n", _paragraphs(rng, 400)]}]
+    cells = [
+        {
+            "cell_type": "markdown",
+            "id": "intro",
+            "metadata": {},
+            "source": [f"# {module} {assignment}\n", "\n", _paragraphs(rng, 400)],
+        }
+    ]
     for number in range(1, rng.randint(3, 7)):
-        cells.append({"cell_type": "markdown", "id": f"q{number}", "metadata": {},
-                      "source": [f"## Question {number}\n", "\n", _paragraphs(rng, 300)]})
-        cells.append({"cell_type": "code", "id": f"a{number}", "metadata": {},
-                      "execution_count": number, "outputs": [],
-                      "source": ["import pandas as pd\n",
-                                 f"df = pd.read_csv('data/results.csv').head({number * 5})"]})
+        cells.append(
+            {
+                "cell_type": "markdown",
+                "id": f"q{number}",
+                "metadata": {},
+                "source": [f"## Question {number}\n", "\n", _paragraphs(rng, 300)],
+            }
+        )
+        cells.append(
+            {
+                "cell_type": "code",
+                "id": f"a{number}",
+                "metadata": {},
+                "execution_count": number,
+                "outputs": [],
+                "source": [
+                    "import pandas as pd\n",
+                    f"df = pd.read_csv('data/results.csv').head({number * 5})",
+                ],
+            }
+        )
     notebook = {
         "cells": cells,
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                    "name": "python3"},
-                     "language_info": {"name": "python"}},
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -285,8 +362,11 @@ def _docx(paragraphs: list[str]) -> bytes:
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for path, text in (("[Content_Types].xml", content_types), ("_rels/.rels", rels),
-                           ("word/document.xml", document)):
+        for path, text in (
+            ("[Content_Types].xml", content_types),
+            ("_rels/.rels", rels),
+            ("word/document.xml", document),
+        ):
             archive.writestr(_member_info(path, zipfile.ZIP_DEFLATED), text.encode())
     return buffer.getvalue()
 

@@ -50,16 +50,18 @@ class EtmaHandler(PageHandler):
 
     def login_get(self, error: str | None = None) -> None:
         next_path = safe_next(self.query.get("next") or self.form.get("next"), ADMIN_PATH)
-        self.send_page("Sign in", login_form_html(LOGIN_PATH, next_path, error,
-                                                  "Sign in to the eTMA System"))
+        self.send_page(
+            "Sign in", login_form_html(LOGIN_PATH, next_path, error, "Sign in to the eTMA System")
+        )
 
     def login_post(self) -> None:
         if (self.form.get("username"), self.form.get("password")) != self.sites.ETMA_LOGIN:
             self.login_get("Invalid username or password.")
             return
         token = self.sites.etma_sessions.create()
-        self.redirect(safe_next(self.form.get("next"), ADMIN_PATH),
-                      (self.session_cookie_header(token),))
+        self.redirect(
+            safe_next(self.form.get("next"), ADMIN_PATH), (self.session_cookie_header(token),)
+        )
 
     def _tabs(self, active: str) -> str:
         cells = []
@@ -69,18 +71,22 @@ class EtmaHandler(PageHandler):
         return f'<table cellpadding="4" cellspacing="2"><tr>{"".join(cells)}</tr></table>'
 
     def admin(self) -> None:
-        self.send_page("EAB/admin", self._tabs("EAB/admin") + (
-            "<h2>EAB/admin: find a student's submission</h2>"
-            '<form method="post" action="student" name="eabForm">'
-            '<input type="hidden" name="tab" value="eab">'
-            '<table border="0" cellpadding="3">'
-            '<tr><td><label for="course_code">Module code</label></td>'
-            '<td><input type="text" name="course_code" id="course_code" size="8"></td></tr>'
-            '<tr><td><label for="student_pi">Student PI</label></td>'
-            '<td><input type="text" name="student_pi" id="student_pi" size="10"></td></tr>'
-            '<tr><td></td><td><input type="submit" value="Search"></td></tr>'
-            "</table></form>"
-        ))
+        self.send_page(
+            "EAB/admin",
+            self._tabs("EAB/admin")
+            + (
+                "<h2>EAB/admin: find a student's submission</h2>"
+                '<form method="post" action="student" name="eabForm">'
+                '<input type="hidden" name="tab" value="eab">'
+                '<table border="0" cellpadding="3">'
+                '<tr><td><label for="course_code">Module code</label></td>'
+                '<td><input type="text" name="course_code" id="course_code" size="8"></td></tr>'
+                '<tr><td><label for="student_pi">Student PI</label></td>'
+                '<td><input type="text" name="student_pi" id="student_pi" size="10"></td></tr>'
+                '<tr><td></td><td><input type="submit" value="Search"></td></tr>'
+                "</table></form>"
+            ),
+        )
 
     def _lookup(self) -> tuple[str, str, Student | None]:
         """(module, PI, student) from the form; student is None when there is no record."""
@@ -95,8 +101,11 @@ class EtmaHandler(PageHandler):
 
     def _error(self, message: str) -> None:
         # Like the real system: an error is an ordinary page with status 200.
-        self.send_page("Error", self._tabs("EAB/admin") + f"<p><b>Error: {esc(message)}</b></p>"
-                       f'<p><a href="{ADMIN_PATH}">New search</a></p>')
+        self.send_page(
+            "Error",
+            self._tabs("EAB/admin") + f"<p><b>Error: {esc(message)}</b></p>"
+            f'<p><a href="{ADMIN_PATH}">New search</a></p>',
+        )
 
     def student_page(self) -> None:
         module, pi, student = self._lookup()
@@ -134,9 +143,12 @@ class EtmaHandler(PageHandler):
                 '<option value="zip">Zipped student files</option></select> '
                 '<input type="submit" value="Download"></form>'
             )
-        self.send_page("Student", self._tabs("EAB/admin") +
-                       f"<h2>Student record: {esc(student.name)}</h2>{details}{files}"
-                       f'<p><a href="{ADMIN_PATH}">New search</a></p>')
+        self.send_page(
+            "Student",
+            self._tabs("EAB/admin")
+            + f"<h2>Student record: {esc(student.name)}</h2>{details}{files}"
+            f'<p><a href="{ADMIN_PATH}">New search</a></p>',
+        )
 
     def download(self) -> None:
         if not self.sites.is_download_token(self.form.get("token")):
@@ -172,20 +184,30 @@ class EtmaHandler(PageHandler):
 
     def _send_fault(self, kind: str, student: Student) -> None:
         if kind == "http500":
-            self.send_page("Server error", "<h1>Internal Server Error</h1><p>The server "
-                           "encountered an internal error and could not complete your request.</p>",
-                           status=500)
+            self.send_page(
+                "Server error",
+                "<h1>Internal Server Error</h1><p>The server "
+                "encountered an internal error and could not complete your request.</p>",
+                status=500,
+            )
         elif kind == "reset":
             # Linger 0: closing sends a TCP reset instead of a polite end of stream.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
         elif kind == "login_page":
-            self.send_page("Sign in", login_form_html(LOGIN_PATH, ADMIN_PATH, None,
-                                                      "Sign in to the eTMA System"))
+            self.send_page(
+                "Sign in",
+                login_form_html(LOGIN_PATH, ADMIN_PATH, None, "Sign in to the eTMA System"),
+            )
         elif kind == "wrong_type":
-            self.send_body(200, HTML_TYPE, self.page_html(
-                "Service unavailable", "<h2>Service temporarily unavailable</h2>"
-                "<p>Please try again later.</p>").encode())
+            self.send_body(
+                200,
+                HTML_TYPE,
+                self.page_html(
+                    "Service unavailable",
+                    "<h2>Service temporarily unavailable</h2><p>Please try again later.</p>",
+                ).encode(),
+            )
         else:
             self._send_broken_zip(kind, student)
 

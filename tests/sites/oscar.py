@@ -14,7 +14,7 @@ HOME_PATH = "/oscar/"
 def assignment_label(assignment: str) -> str:
     """How OSCAR writes an assignment: ``TMA02`` -> ``TMA 02``."""
     letters = assignment.rstrip("0123456789")
-    return f"{letters} {assignment[len(letters):]}" if letters != assignment else assignment
+    return f"{letters} {assignment[len(letters) :]}" if letters != assignment else assignment
 
 
 class OscarHandler(PageHandler):
@@ -52,17 +52,21 @@ class OscarHandler(PageHandler):
             self.login_get("Your username or password was not recognised.")
             return
         token = self.sites.oscar_sessions.create()
-        self.redirect(safe_next(self.form.get("next"), HOME_PATH),
-                      (self.session_cookie_header(token),))
+        self.redirect(
+            safe_next(self.form.get("next"), HOME_PATH), (self.session_cookie_header(token),)
+        )
 
     def home(self) -> None:
         cohort = self.sites.cohort
         link = self.sites.allocation_path
         label = f"{cohort.module} {assignment_label(cohort.assignment)}"
-        self.send_page("Home", (
-            "<h2>Welcome to OSCAR</h2><p>Your work allocations:</p>"
-            f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li></ul>'
-        ))
+        self.send_page(
+            "Home",
+            (
+                "<h2>Welcome to OSCAR</h2><p>Your work allocations:</p>"
+                f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li></ul>'
+            ),
+        )
 
     def work_allocation(self) -> None:
         cohort = self.sites.cohort
@@ -70,21 +74,26 @@ class OscarHandler(PageHandler):
         assignment = self.query.get("assignment", "").strip().upper().replace(" ", "")
         if module != cohort.module or assignment != cohort.assignment:
             shown = module or "(none)"
-            self.send_page("Work allocation", f"<h2>Work allocation</h2>"
-                           f"<p>No allocation found for module {esc(shown)}</p>")
+            self.send_page(
+                "Work allocation",
+                f"<h2>Work allocation</h2><p>No allocation found for module {esc(shown)}</p>",
+            )
             return
         rows = "".join(
             self._allocation_row(student, index) for index, student in enumerate(cohort.students)
         )
         title = f"Module {cohort.module} – Assignment {assignment_label(cohort.assignment)}"
-        self.send_page("Work allocation", (
-            f"<h2>Work allocation</h2><h3>{esc(title)}</h3>"
-            f"<p>{len(cohort.students)} students allocated.</p>"
-            '<table border="1" cellpadding="3" cellspacing="0" class="allocation">'
-            '<tr bgcolor="#cccccc"><th>Student name</th><th>PI</th><th>Assignment</th>'
-            "<th>Marks</th><th>Third-mark confirmation code</th></tr>"
-            f"{rows}</table>"
-        ))
+        self.send_page(
+            "Work allocation",
+            (
+                f"<h2>Work allocation</h2><h3>{esc(title)}</h3>"
+                f"<p>{len(cohort.students)} students allocated.</p>"
+                '<table border="1" cellpadding="3" cellspacing="0" class="allocation">'
+                '<tr bgcolor="#cccccc"><th>Student name</th><th>PI</th><th>Assignment</th>'
+                "<th>Marks</th><th>Third-mark confirmation code</th></tr>"
+                f"{rows}</table>"
+            ),
+        )
 
     def _allocation_row(self, student: Student, index: int) -> str:
         cohort = self.sites.cohort
@@ -122,8 +131,11 @@ class OscarHandler(PageHandler):
                 raise KeyError(module)
             return cohort.student(pi)
         except KeyError:
-            self.send_page("Error", f"<h2>Error</h2><p>No student {esc(pi or '(none)')} "
-                           f"in the allocation for module {esc(module or '(none)')}</p>")
+            self.send_page(
+                "Error",
+                f"<h2>Error</h2><p>No student {esc(pi or '(none)')} "
+                f"in the allocation for module {esc(module or '(none)')}</p>",
+            )
             return None
 
     def marks(self) -> None:
@@ -131,15 +143,18 @@ class OscarHandler(PageHandler):
         if student is None:
             return
         third = "Yes" if student.needs_third_marking else "No"
-        self.send_page("First and second marks", (
-            f"<h2>First and second marks</h2><p>{esc(student.name)} ({esc(student.pi)})</p>"
-            '<table border="1" cellpadding="3" cellspacing="0">'
-            f"<tr><th>First mark</th><td>{student.first_mark}</td></tr>"
-            f"<tr><th>Second mark</th><td>{student.second_mark}</td></tr>"
-            f"<tr><th>Difference</th><td>{student.mark_difference}</td></tr>"
-            f"<tr><th>Third marking required</th><td>{third}</td></tr></table>"
-            f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
-        ))
+        self.send_page(
+            "First and second marks",
+            (
+                f"<h2>First and second marks</h2><p>{esc(student.name)} ({esc(student.pi)})</p>"
+                '<table border="1" cellpadding="3" cellspacing="0">'
+                f"<tr><th>First mark</th><td>{student.first_mark}</td></tr>"
+                f"<tr><th>Second mark</th><td>{student.second_mark}</td></tr>"
+                f"<tr><th>Difference</th><td>{student.mark_difference}</td></tr>"
+                f"<tr><th>Third marking required</th><td>{third}</td></tr></table>"
+                f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
+            ),
+        )
 
     def confirm(self) -> None:
         student = self._student_or_error(self.form)
@@ -149,9 +164,13 @@ class OscarHandler(PageHandler):
         typed = self.form.get("confirmation_code", "").strip().upper()
         if typed != student.code.upper():
             # Old systems report a wrong code on a normal 200 page.
-            self.send_page("Confirmation", "<h2>Confirmation</h2>"
-                           "<p><b>The confirmation code is not correct</b></p>" + back)
+            self.send_page(
+                "Confirmation",
+                "<h2>Confirmation</h2><p><b>The confirmation code is not correct</b></p>" + back,
+            )
             return
         self.sites.mark_unlocked(student.pi)
-        self.send_page("Confirmation", "<h2>Confirmation</h2>"
-                       f"<p>Third marking unlocked for {esc(student.pi)}</p>" + back)
+        self.send_page(
+            "Confirmation",
+            f"<h2>Confirmation</h2><p>Third marking unlocked for {esc(student.pi)}</p>" + back,
+        )

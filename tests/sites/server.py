@@ -87,8 +87,10 @@ class PracticeSites:
         self._servers = [oscar, etma]
         for server in self._servers:
             thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                name=f"practice-site-{server.server_address[1]}", daemon=True,
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"practice-site-{server.server_address[1]}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
@@ -111,7 +113,9 @@ class PracticeSites:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
@@ -151,8 +155,10 @@ class PracticeSites:
         """Log a requests session in to eTMA, as a user would in the browser."""
         username, password = self.ETMA_LOGIN
         response = session.post(
-            self.etma_url + "etma/login", data={"username": username, "password": password},
-            allow_redirects=False, timeout=10,
+            self.etma_url + "etma/login",
+            data={"username": username, "password": password},
+            allow_redirects=False,
+            timeout=10,
         )
         if response.status_code != 302 or "ETMA_SESSION" not in session.cookies:
             raise RuntimeError(f"eTMA practice login failed ({response.status_code})")

@@ -109,9 +109,7 @@ def test_custom_chromium_profile_gets_its_own_manifest(home: Path):
 
 def test_default_prefix_follows_xdg_data_home(home: Path):
     assert installer.default_prefix(home, {}) == home / ".local/share/etma_helper"
-    assert installer.default_prefix(home, {"XDG_DATA_HOME": "/data"}) == Path(
-        "/data/etma_helper"
-    )
+    assert installer.default_prefix(home, {"XDG_DATA_HOME": "/data"}) == Path("/data/etma_helper")
     assert installer.default_prefix(home, {"XDG_DATA_HOME": "relative"}) == (
         home / ".local/share/etma_helper"
     )
@@ -128,15 +126,23 @@ def test_browser_is_found_by_its_config_folder_and_flatpak_is_explained(home: Pa
 
 
 def test_browser_is_found_by_its_executable_on_path(home: Path):
-    found, _ = installer.detect_browsers(home, which=lambda name: f"/usr/bin/{name}"
-                                         if name == "chromium" else None)
+    found, _ = installer.detect_browsers(
+        home, which=lambda name: f"/usr/bin/{name}" if name == "chromium" else None
+    )
     assert found == ["chromium"]
 
 
 def test_dry_run_writes_nothing_and_says_where_it_would_write(home: Path):
     before = listing(home)
-    result = run_installer(REPO / "install.py", home, "--dry-run", "--browser",
-                           "chromium,firefox", "--chromium-profile", str(home / "profile"))
+    result = run_installer(
+        REPO / "install.py",
+        home,
+        "--dry-run",
+        "--browser",
+        "chromium,firefox",
+        "--chromium-profile",
+        str(home / "profile"),
+    )
     assert result.returncode == 0, result.stderr
     assert listing(home) == before
     assert str(home / ".local/share/etma_helper/etma-helper-host") in result.stdout
@@ -151,8 +157,9 @@ def test_unknown_browser_is_a_usage_error(home: Path):
 
 
 def test_uninstall_without_an_install_fails_with_a_clear_sentence(home: Path):
-    result = run_installer(REPO / "install.py", home, "--uninstall", "--prefix",
-                           str(home / "nowhere"))
+    result = run_installer(
+        REPO / "install.py", home, "--uninstall", "--prefix", str(home / "nowhere")
+    )
     assert result.returncode == 1
     assert "No eTMA Helper installation was found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -181,8 +188,15 @@ def test_slow_real_install_registers_launcher_and_uninstall_restores_home(tmp_pa
     (other_hosts / "other_host.json").write_text("{}")
     before = listing(home)
     prefix, profile = home / "prefix", home / "profile"
-    args = ["--prefix", str(prefix), "--system-site-packages", "--browser", "chromium,firefox",
-            "--chromium-profile", str(profile)]
+    args = [
+        "--prefix",
+        str(prefix),
+        "--system-site-packages",
+        "--browser",
+        "chromium,firefox",
+        "--chromium-profile",
+        str(profile),
+    ]
 
     for _ in range(2):  # installing twice is fine
         result = run_installer(repo / "install.py", home, *args)
@@ -191,11 +205,10 @@ def test_slow_real_install_registers_launcher_and_uninstall_restores_home(tmp_pa
     launcher = prefix / "etma-helper-host"
     assert os.access(launcher, os.X_OK)
     python = prefix / "venv" / "bin" / "python"
-    assert launcher.read_text() == (
-        f'#!/bin/sh\nexec "{python}" -m etma_helper.native_host "$@"\n'
+    assert launcher.read_text() == (f'#!/bin/sh\nexec "{python}" -m etma_helper.native_host "$@"\n')
+    started = subprocess.run(
+        [str(launcher), CHROMIUM_ORIGIN], capture_output=True, text=True, cwd=tmp_path, timeout=30
     )
-    started = subprocess.run([str(launcher), CHROMIUM_ORIGIN], capture_output=True, text=True,
-                             cwd=tmp_path, timeout=30)
     assert started.stdout == f"host {CHROMIUM_ORIGIN}\n"
     manifests = {
         "chromium": other_hosts / "etma_helper.json",

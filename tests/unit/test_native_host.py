@@ -10,8 +10,12 @@ from tests.hostproc import HostProcess
 
 @pytest.fixture
 def host(tmp_path):
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_DOWNLOAD_DIR": str(tmp_path / "Downloads"), "HOME": str(tmp_path)}
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DOWNLOAD_DIR": str(tmp_path / "Downloads"),
+        "HOME": str(tmp_path),
+    }
     process = HostProcess(env)
     yield process
     process.close()
@@ -40,10 +44,16 @@ def test_wrong_protocol_is_refused_with_the_fix(host):
         (b"[1, 2]", 1),
         (b'{"id": "9", "action": "format_disk"}', 2),
         (b'{"id": "9", "action": "download"}', 3),
-        (b'{"id": "9", "action": "download", "job": {"etma_url": "http://e/", "module": "TM351",'
-         b' "pis": ["../../etc"]}}', 3),
-        (b'{"id": "9", "action": "download", "job": {"etma_url": "http://e/", "module": "../x",'
-         b' "pis": ["P1234567"]}}', 3),
+        (
+            b'{"id": "9", "action": "download", "job": {"etma_url": "http://e/", "module": "TM351",'
+            b' "pis": ["../../etc"]}}',
+            3,
+        ),
+        (
+            b'{"id": "9", "action": "download", "job": {"etma_url": "http://e/", "module": "../x",'
+            b' "pis": ["P1234567"]}}',
+            3,
+        ),
         (b'{"id": "9", "action": "cancel", "job_id": "nothing"}', 6),
     ],
 )

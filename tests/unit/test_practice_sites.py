@@ -51,8 +51,11 @@ def etma(sites: PracticeSites) -> Iterator[requests.Session]:
 def oscar(sites: PracticeSites) -> Iterator[requests.Session]:
     with requests.Session() as session:
         username, password = sites.OSCAR_LOGIN
-        response = session.post(sites.oscar_url + "oscar/login",
-                                data={"username": username, "password": password}, timeout=5)
+        response = session.post(
+            sites.oscar_url + "oscar/login",
+            data={"username": username, "password": password},
+            timeout=5,
+        )
         assert response.status_code == 200
         yield session
 
@@ -65,28 +68,43 @@ def without_submission(cohort: Cohort) -> list[str]:
     return [student.pi for student in cohort.students if not student.files]
 
 
-def student_page(sites: PracticeSites, session: requests.Session, pi: str,
-                 module: str = "TM351") -> requests.Response:
-    return session.post(sites.etma_url + "etma/student",
-                        data={"course_code": module, "student_pi": pi, "tab": "eab"}, timeout=5)
+def student_page(
+    sites: PracticeSites, session: requests.Session, pi: str, module: str = "TM351"
+) -> requests.Response:
+    return session.post(
+        sites.etma_url + "etma/student",
+        data={"course_code": module, "student_pi": pi, "tab": "eab"},
+        timeout=5,
+    )
 
 
-def download(sites: PracticeSites, session: requests.Session, pi: str,
-             timeout: float = 5) -> requests.Response:
+def download(
+    sites: PracticeSites, session: requests.Session, pi: str, timeout: float = 5
+) -> requests.Response:
     """Search for the student, then submit the page's download form as a browser would."""
     page = student_page(sites, session, pi).text
     token = re.search(r'name="token" value="([^"]+)"', page)
     assert token, "student page has no download form"
-    return session.post(sites.etma_url + "etma/download", timeout=timeout, data={
-        "course_code": "TM351", "student_pi": pi, "token": token.group(1), "file_type": "zip"})
+    return session.post(
+        sites.etma_url + "etma/download",
+        timeout=timeout,
+        data={
+            "course_code": "TM351",
+            "student_pi": pi,
+            "token": token.group(1),
+            "file_type": "zip",
+        },
+    )
 
 
 # --- the cohort ---------------------------------------------------------------------------------
 
+
 def test_cohort_is_deterministic_for_a_seed(cohort: Cohort) -> None:
     again = Cohort(size=30, seed=351)
-    assert [(s.pi, s.code, s.files) for s in again.students] == \
-        [(s.pi, s.code, s.files) for s in cohort.students]
+    assert [(s.pi, s.code, s.files) for s in again.students] == [
+        (s.pi, s.code, s.files) for s in cohort.students
+    ]
     assert again.zip_bytes(cohort.students[0].pi) == cohort.zip_bytes(cohort.students[0].pi)
     assert Cohort(size=30, seed=352).students[0].pi != cohort.students[0].pi
 
@@ -109,11 +127,11 @@ def test_cohort_zip_flags_every_member_name_as_utf8(cohort: Cohort) -> None:
     pi = with_submission(cohort)[0]
     with zipfile.ZipFile(io.BytesIO(cohort.zip_bytes(pi))) as archive:
         assert all(info.flag_bits & 0x800 for info in archive.infolist())
-        assert {name: archive.read(name) for name in archive.namelist()} == \
-            cohort.student(pi).files
+        assert {name: archive.read(name) for name in archive.namelist()} == cohort.student(pi).files
 
 
 # --- OSCAR --------------------------------------------------------------------------------------
+
 
 def test_oscar_redirects_to_login_without_a_session(sites: PracticeSites) -> None:
     response = requests.get(sites.allocation_url, allow_redirects=False, timeout=5)
@@ -126,18 +144,31 @@ def test_oscar_login_sets_httponly_cookie_and_returns_to_next(sites: PracticeSit
         login_page = session.get(sites.allocation_url, timeout=5)
         assert 'name="password"' in login_page.text
         next_path = re.search(r'name="next" value="([^"]+)"', login_page.text).group(1)
-        response = session.post(sites.oscar_url + "oscar/login", allow_redirects=False, timeout=5,
-                                data={"username": "tutor", "password": "oscar-demo",
-                                      "next": next_path.replace("&amp;", "&")})
+        response = session.post(
+            sites.oscar_url + "oscar/login",
+            allow_redirects=False,
+            timeout=5,
+            data={
+                "username": "tutor",
+                "password": "oscar-demo",
+                "next": next_path.replace("&amp;", "&"),
+            },
+        )
         assert response.status_code == 302
         assert "HttpOnly" in response.headers["Set-Cookie"]
-        assert session.get(sites.oscar_url.rstrip("/") + response.headers["Location"],
-                           timeout=5).url == sites.allocation_url
+        assert (
+            session.get(sites.oscar_url.rstrip("/") + response.headers["Location"], timeout=5).url
+            == sites.allocation_url
+        )
 
 
 def test_oscar_wrong_password_shows_form_with_error(sites: PracticeSites) -> None:
-    response = requests.post(sites.oscar_url + "oscar/login", allow_redirects=False, timeout=5,
-                             data={"username": "tutor", "password": "nope"})
+    response = requests.post(
+        sites.oscar_url + "oscar/login",
+        allow_redirects=False,
+        timeout=5,
+        data={"username": "tutor", "password": "nope"},
+    )
     assert response.status_code == 200
     assert "not recognised" in response.text and 'name="password"' in response.text
     assert "Set-Cookie" not in response.headers
@@ -157,8 +188,9 @@ def test_allocation_table_lists_every_student(
 def test_allocation_for_unknown_module_says_none_found(
     sites: PracticeSites, oscar: requests.Session
 ) -> None:
-    response = oscar.get(sites.oscar_url + "oscar/workAllocation?module=B999&assignment=TMA02",
-                         timeout=5)
+    response = oscar.get(
+        sites.oscar_url + "oscar/workAllocation?module=B999&assignment=TMA02", timeout=5
+    )
     assert response.status_code == 200
     assert "No allocation found for module B999" in response.text
 
@@ -167,8 +199,9 @@ def test_marks_page_shows_marks_and_third_marking_decision(
     sites: PracticeSites, oscar: requests.Session, cohort: Cohort
 ) -> None:
     student = next(s for s in cohort.students if s.needs_third_marking)
-    page = oscar.get(sites.oscar_url + f"oscar/marks?module=TM351&assignment=TMA02&pi={student.pi}",
-                     timeout=5).text
+    page = oscar.get(
+        sites.oscar_url + f"oscar/marks?module=TM351&assignment=TMA02&pi={student.pi}", timeout=5
+    ).text
     assert f"<td>{student.first_mark}</td>" in page and f"<td>{student.second_mark}</td>" in page
     assert "<th>Third marking required</th><td>Yes</td>" in page
 
@@ -177,9 +210,16 @@ def test_confirm_with_right_code_unlocks_third_marking(
     sites: PracticeSites, oscar: requests.Session, cohort: Cohort
 ) -> None:
     student = cohort.students[1]
-    response = oscar.post(sites.oscar_url + "oscar/confirm", timeout=5, data={
-        "module": "TM351", "assignment": "TMA02", "pi": student.pi,
-        "confirmation_code": f"  {student.code.lower()} "})
+    response = oscar.post(
+        sites.oscar_url + "oscar/confirm",
+        timeout=5,
+        data={
+            "module": "TM351",
+            "assignment": "TMA02",
+            "pi": student.pi,
+            "confirmation_code": f"  {student.code.lower()} ",
+        },
+    )
     assert f"Third marking unlocked for {student.pi}" in response.text
     assert student.pi in sites.unlocked
     page = oscar.get(sites.allocation_url, timeout=5).text
@@ -190,15 +230,23 @@ def test_confirm_with_wrong_code_is_a_200_refusal(
     sites: PracticeSites, oscar: requests.Session, cohort: Cohort
 ) -> None:
     student = cohort.students[2]
-    response = oscar.post(sites.oscar_url + "oscar/confirm", timeout=5, data={
-        "module": "TM351", "assignment": "TMA02", "pi": student.pi,
-        "confirmation_code": "AAAA-AAAA"})
+    response = oscar.post(
+        sites.oscar_url + "oscar/confirm",
+        timeout=5,
+        data={
+            "module": "TM351",
+            "assignment": "TMA02",
+            "pi": student.pi,
+            "confirmation_code": "AAAA-AAAA",
+        },
+    )
     assert response.status_code == 200
     assert "The confirmation code is not correct" in response.text
     assert student.pi not in sites.unlocked
 
 
 # --- eTMA ---------------------------------------------------------------------------------------
+
 
 def test_etma_redirects_to_login_without_a_session(sites: PracticeSites) -> None:
     response = requests.get(sites.etma_url + "etma/admin", allow_redirects=False, timeout=5)
@@ -210,10 +258,16 @@ def test_etma_cookie_is_httponly_and_separate_from_oscar(
     sites: PracticeSites, oscar: requests.Session
 ) -> None:
     # The OSCAR cookie belongs to 127.0.0.1, so it does not log anyone in to eTMA on 127.0.0.2.
-    assert oscar.get(sites.etma_url + "etma/admin", allow_redirects=False,
-                     timeout=5).status_code == 302
-    response = requests.post(sites.etma_url + "etma/login", allow_redirects=False, timeout=5,
-                             data={"username": "tutor", "password": "etma-demo"})
+    assert (
+        oscar.get(sites.etma_url + "etma/admin", allow_redirects=False, timeout=5).status_code
+        == 302
+    )
+    response = requests.post(
+        sites.etma_url + "etma/login",
+        allow_redirects=False,
+        timeout=5,
+        data={"username": "tutor", "password": "etma-demo"},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/etma/admin"
     assert response.headers["Set-Cookie"].startswith("ETMA_SESSION=")
     assert "HttpOnly" in response.headers["Set-Cookie"]
@@ -246,8 +300,7 @@ def test_download_returns_the_exact_zip_with_the_students_files(
     response = download(sites, etma, pi)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/zip"
-    assert response.headers["Content-Disposition"] == \
-        f'attachment; filename="TM351_TMA02_{pi}.zip"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename="TM351_TMA02_{pi}.zip"'
     assert response.content == cohort.zip_bytes(pi)
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         for name, data in cohort.student(pi).files.items():
@@ -277,8 +330,11 @@ def test_student_without_submission_has_code_but_no_download_form(
 def test_download_without_a_page_token_is_refused(
     sites: PracticeSites, etma: requests.Session, cohort: Cohort
 ) -> None:
-    response = etma.post(sites.etma_url + "etma/download", timeout=5, data={
-        "course_code": "TM351", "student_pi": with_submission(cohort)[0], "file_type": "zip"})
+    response = etma.post(
+        sites.etma_url + "etma/download",
+        timeout=5,
+        data={"course_code": "TM351", "student_pi": with_submission(cohort)[0], "file_type": "zip"},
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
     assert "Error:" in response.text
@@ -315,13 +371,17 @@ def test_latency_delays_every_request(sites: PracticeSites) -> None:
 
 # --- sessions -----------------------------------------------------------------------------------
 
+
 def test_session_dies_after_configured_number_of_requests(
     sites: PracticeSites, etma: requests.Session
 ) -> None:
     sites.faults = Faults(session_expires_after=2)
     admin = sites.etma_url + "etma/admin"
-    assert [etma.get(admin, allow_redirects=False, timeout=5).status_code for _ in range(3)] == \
-        [200, 200, 302]
+    assert [etma.get(admin, allow_redirects=False, timeout=5).status_code for _ in range(3)] == [
+        200,
+        200,
+        302,
+    ]
     sites.etma_login(etma)
     assert etma.get(admin, allow_redirects=False, timeout=5).status_code == 200
 
@@ -338,14 +398,22 @@ def test_expire_etma_sessions_logs_everyone_out(
 
 # --- faults -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "status", "text"), [
-    ("http500", 500, "Internal Server Error"),
-    ("login_page", 200, 'name="password"'),
-    ("wrong_type", 200, "Service temporarily unavailable"),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "status", "text"),
+    [
+        ("http500", 500, "Internal Server Error"),
+        ("login_page", 200, 'name="password"'),
+        ("wrong_type", 200, "Service temporarily unavailable"),
+    ],
+)
 def test_html_faults_replace_the_zip_with_a_page(
-    sites: PracticeSites, etma: requests.Session, cohort: Cohort,
-    kind: str, status: int, text: str,
+    sites: PracticeSites,
+    etma: requests.Session,
+    cohort: Cohort,
+    kind: str,
+    status: int,
+    text: str,
 ) -> None:
     pi = with_submission(cohort)[0]
     sites.faults = Faults(per_pi={pi: kind})
@@ -391,6 +459,7 @@ def test_unknown_fault_kind_is_rejected() -> None:
 
 
 # --- servers ------------------------------------------------------------------------------------
+
 
 def test_servers_bind_only_their_own_loopback_address(sites: PracticeSites) -> None:
     oscar, etma = urlsplit(sites.oscar_url), urlsplit(sites.etma_url)

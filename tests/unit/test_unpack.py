@@ -76,8 +76,9 @@ def test_too_many_entries_refused(tmp_path):
 
 
 def test_total_size_limit_counts_real_bytes(tmp_path):
-    archive = make_zip(tmp_path / "big.zip", [("a.bin", bytes(range(256)) * 100)],
-                       compression=zipfile.ZIP_STORED)
+    archive = make_zip(
+        tmp_path / "big.zip", [("a.bin", bytes(range(256)) * 100)], compression=zipfile.ZIP_STORED
+    )
     with pytest.raises(UnsafeZip, match="allowed size"):
         unpack(archive, tmp_path / "out", ZipLimits(max_total_bytes=1000))
 

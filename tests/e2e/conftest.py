@@ -1,0 +1,33 @@
+"""End-to-end fixtures: one installed helper, one Chromium logged in to both practice sites."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests import chromium
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> chromium.HelperInstall:
+    return chromium.install_helper(tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="session")
+def browser(installed, sites):
+    driver = chromium.start_chromium(installed)
+    try:
+        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
+        chromium.log_in_to_both(driver, sites)
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def driver(browser, installed, fresh_sites):
+    """The shared browser, with an empty download folder and fresh eTMA and OSCAR sessions."""
+    shutil.rmtree(installed.download_root, ignore_errors=True)
+    chromium.log_in_to_both(browser, fresh_sites)
+    return browser

@@ -1,0 +1,23 @@
+"""A browser whose profile has no helper registered: the page says exactly what to run."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+
+from tests import chromium
+
+
+def test_download_without_the_helper_names_the_install_command(tmp_path, sites):
+    bare = chromium.install_helper(tmp_path / "home", register=False)
+    driver = chromium.start_chromium(bare)
+    try:
+        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
+        chromium.log_in_to_both(driver, sites)
+        toolbar = chromium.open_allocation(driver, sites)
+        driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
+        chromium.click_toolbar(driver, toolbar, "download")
+        message = chromium.wait_for_message(driver, toolbar, "not installed")
+        assert "python3 install.py" in message
+        assert set(chromium.row_states(driver).values()) == {"idle"}
+    finally:
+        driver.quit()
