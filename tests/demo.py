@@ -51,9 +51,10 @@ def run_headless(driver, sites: PracticeSites, install: chromium.HelperInstall) 
     started = time.monotonic()
     chromium.click_toolbar(driver, toolbar, "select-all")
     chromium.click_toolbar(driver, toolbar, "download")
-    states = chromium.wait_for_rows(driver, len(sites.cohort.students), timeout=300)
+    summary = chromium.wait_for_message(driver, toolbar, "codes in", timeout=600)
     seconds = time.monotonic() - started
-    print(f"Downloaded in {seconds:.1f} s: {chromium.message_line(toolbar)}\n")
+    states = chromium.row_states(driver)
+    print(f"Finished in {seconds:.1f} s: {summary}\n")
     folder = install.download_root / "TM351"
     for pi, state in sorted(states.items()):
         student_dir = folder / pi
