@@ -10,6 +10,13 @@ from etma_helper.protocol import Cookie
 from tests.sites import Cohort, Faults, PracticeSites
 
 
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path, monkeypatch):
+    """Settings, ledger and logs of any helper code a test runs stay in the test's folder."""
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))
+
+
 @pytest.fixture(scope="session")
 def cohort() -> Cohort:
     return Cohort(size=30, seed=351, module="TM351", assignment="TMA02")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
-from .etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed
+from .etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed, TransferCut
+from .ledger import Ledger, Outcome
 from .protocol import Job
 from .records import JobSummary, StudentRecord
 from .unpack import UnsafeZip, move_into, unpack
@@ -54,16 +55,22 @@ def module_folder(settings: Settings, module: str) -> Path:
 
 
 class BatchRunner:
-    """Fetches one job's students with a bounded number of workers."""
+    """Fetches one job's students with a bounded number of workers, recording each outcome."""
 
     def __init__(
-        self, job: Job, settings: Settings, emit: Callable[[StudentRecord], None], job_id: str = ""
+        self,
+        job: Job,
+        settings: Settings,
+        emit: Callable[[StudentRecord], None],
+        job_id: str = "",
+        ledger: Ledger | None = None,
     ) -> None:
         self.job = job
         self.settings = settings
         self.emit = emit
-        self.job_id = job_id
+        self.job_id = job_id or f"job-{time.time_ns()}"
         self.folder = module_folder(settings, job.module)
+        self.ledger = ledger if ledger is not None else Ledger()
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
         self._local = threading.local()
@@ -89,9 +96,13 @@ class BatchRunner:
     def run(self) -> JobSummary:
         """Fetch every student; return the summary once all have a final state."""
         started = time.monotonic()
-        workers = min(self.settings.concurrency, len(self.job.pis))
+        job = self.job
+        self.ledger.start_job(
+            self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
+        )
+        workers = min(self.settings.concurrency, len(job.pis))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etma") as pool:
-            records = list(pool.map(self._fetch_one, self.job.pis))
+            records = list(pool.map(self._fetch_one, job.pis))
         with self._sessions_lock:
             for session in self._sessions:
                 session.close()
@@ -102,22 +113,19 @@ class BatchRunner:
 
             codes_csv = str(write_codes_csv(self.folder / CODES_CSV, records))
         counts = Counter(r.state for r in records)
-        outcome = (
-            "cancelled"
-            if self.cancelled.is_set()
-            else "needs_login"
-            if self.login_lost.is_set()
-            else "finished"
-        )
+        if self.cancelled.is_set():
+            outcome = "cancelled"
+        elif self.login_lost.is_set():
+            outcome = "needs_login"
+        else:
+            outcome = "finished"
+        self.ledger.finish_job(self.job_id, outcome)
         return JobSummary(
             job_id=self.job_id,
-            action=self.job.action,
-            module=self.job.module,
+            action=job.action,
+            module=job.module,
             outcome=outcome,
-            counts={
-                state: counts.get(state, 0)
-                for state in ("done", "failed", "needs_login", "cancelled")
-            },
+            counts={s: counts.get(s, 0) for s in ("done", "failed", "needs_login", "cancelled")},
             folder=str(self.folder),
             codes_csv=codes_csv,
             seconds=time.monotonic() - started,
@@ -125,51 +133,82 @@ class BatchRunner:
 
     def _fetch_one(self, pi: str) -> StudentRecord:
         if self.cancelled.is_set():
-            record = StudentRecord(pi, "cancelled", "Cancelled before it started.")
+            outcome = Outcome(pi, "cancelled", "Cancelled before it started.")
         elif self.login_lost.is_set():
-            record = StudentRecord(pi, "needs_login", NEEDS_LOGIN)
+            outcome = Outcome(pi, "needs_login", NEEDS_LOGIN)
         else:
-            self.emit(StudentRecord(pi, "working"))
-            record = self._attempt(pi)
+            outcome = self._already_on_disk(pi)
+            if outcome is None:
+                self.emit(StudentRecord(pi, "working"))
+                outcome = self._attempt(pi)
+        self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
+        record = StudentRecord(
+            pi,
+            outcome.state,
+            outcome.reason,
+            outcome.code,
+            [f.path for f in outcome.files],
+            outcome.folder,
+        )
         self.emit(record)
         return record
 
-    def _attempt(self, pi: str) -> StudentRecord:
+    def _already_on_disk(self, pi: str) -> Outcome | None:
+        """An earlier download of this student, if every file it wrote is still there."""
+        if self.job.action != "download" or self.job.force:
+            return None
+        earlier = self.ledger.last_download(self.job.module, pi)
+        if earlier is None or earlier.folder is None:
+            return None
+        folder = Path(earlier.folder)
+        for entry in earlier.files:
+            path = folder.joinpath(*entry.path.split("/"))
+            try:
+                if path.stat().st_size != entry.size:
+                    return None
+            except OSError:
+                return None
+        return Outcome(
+            pi,
+            "done",
+            "Already downloaded earlier.",
+            earlier.code,
+            earlier.folder,
+            earlier.files,
+            earlier.zip_bytes,
+            earlier.zip_sha256,
+        )
+
+    def _attempt(self, pi: str) -> Outcome:
         try:
             return self._fetch(pi)
         except SessionExpired:
             self.login_lost.set()
-            return StudentRecord(pi, "needs_login", NEEDS_LOGIN)
+            return Outcome(pi, "needs_login", NEEDS_LOGIN)
         except Cancelled:
-            return StudentRecord(pi, "cancelled", "Cancelled while downloading.")
+            return Outcome(pi, "cancelled", "Cancelled while downloading.")
         except (StudentFailed, UnsafeZip) as err:
             if self.cancelled.is_set():
-                return StudentRecord(pi, "cancelled", "Cancelled while downloading.")
-            return StudentRecord(pi, "failed", str(err))
+                return Outcome(pi, "cancelled", "Cancelled while downloading.")
+            return Outcome(pi, "failed", str(err))
         except Exception:
             log.exception("unexpected failure for one student")
-            return StudentRecord(
-                pi, "failed", "An unexpected problem; the helper's log has details."
-            )
+            return Outcome(pi, "failed", "Unexpected problem; the helper's log has details.")
         finally:
             shutil.rmtree(self.folder / STAGING / pi, ignore_errors=True)
 
-    def _fetch(self, pi: str) -> StudentRecord:
+    def _fetch(self, pi: str) -> Outcome:
         session = self._session()
         page = session.student_page(self.job.module, pi)
         if page.code is None and page.download is None:
-            return StudentRecord(
-                pi, "failed", page.problem or "eTMA shows nothing for this student."
-            )
+            return Outcome(pi, "failed", page.problem or "eTMA shows nothing for this student.")
         code = page.code or ""
         if self.job.action == "codes":
             if not code:
-                return StudentRecord(pi, "failed", "eTMA's page shows no confirmation code.")
-            return StudentRecord(pi, "done", code=code)
+                return Outcome(pi, "failed", "eTMA's page shows no confirmation code.")
+            return Outcome(pi, "done", code=code)
         if page.download is None:
-            return StudentRecord(
-                pi, "failed", "No files have been submitted for this assignment.", code=code
-            )
+            return Outcome(pi, "failed", "No files have been submitted for this assignment.", code)
         staging = self.folder / STAGING / pi
         shutil.rmtree(staging, ignore_errors=True)
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
@@ -177,15 +216,17 @@ class BatchRunner:
                 raise Cancelled()
             try:
                 downloaded = session.download_zip(
-                    page.download, staging / "script.zip.part", self.cancelled
+                    page.download, staging / "script.zip", self.cancelled
                 )
                 break
-            except StudentFailed:
+            except TransferCut:
                 if attempt == DOWNLOAD_ATTEMPTS or self.cancelled.is_set():
                     raise
                 time.sleep(0.5 * attempt)
         files = unpack(downloaded.path, staging / "files")
         target = self.folder / pi
-        move_into(staging / "files", target, files)
+        move_into(staging / "files", target, [f.path for f in files])
         log.info("student done: %d files, %d bytes", len(files), downloaded.size)
-        return StudentRecord(pi, "done", code=code, files=files, folder=str(target))
+        return Outcome(
+            pi, "done", "", code, str(target), tuple(files), downloaded.size, downloaded.sha256
+        )

@@ -7,8 +7,11 @@ each worker thread its own EtmaSession.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import threading
+import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 from http.cookiejar import DefaultCookiePolicy
@@ -34,6 +37,10 @@ class SessionExpired(Exception):
 
 class StudentFailed(Exception):
     """This student cannot be fetched, for a reason a tutor can read."""
+
+
+class TransferCut(StudentFailed):
+    """The connection broke mid-transfer: worth another try."""
 
 
 class Cancelled(Exception):
@@ -130,10 +137,19 @@ class EtmaSession:
         self.http.close()
 
     def abort(self) -> None:
-        """Close the response being read, from any thread, so a cancel is prompt."""
+        """Cut the transfer being read, from any thread, so a cancel is prompt.
+
+        Closing a socket does not wake a thread blocked reading it; shutting it down does.
+        """
         with self._lock:
-            if self._active is not None:
-                self._active.close()
+            response = self._active
+        if response is None:
+            return
+        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        response.close()
 
     def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
         try:
@@ -191,9 +207,15 @@ class EtmaSession:
         return etma_pages.read_student_page(html, url)
 
     def download_zip(
-        self, form: etma_pages.Form, part_path: Path, cancelled: threading.Event
+        self, form: etma_pages.Form, zip_path: Path, cancelled: threading.Event
     ) -> DownloadedZip:
-        """Submit the download form and stream the zip into ``part_path``, verifying it."""
+        """Submit the download form and stream the zip to disk, never whole in memory.
+
+        It is written to ``<zip_path>.part`` and renamed to ``zip_path`` only once its size
+        matches what the server announced and it opens as a zip, so a partial file never looks
+        finished.
+        """
+        part_path = zip_path.with_name(zip_path.name + ".part")
         method = "POST" if form.method == "post" else "GET"
         data = form.payload()
         url = form.action
@@ -229,13 +251,16 @@ class EtmaSession:
         ) as err:
             if cancelled.is_set():
                 raise Cancelled() from err
-            raise StudentFailed("The download was cut off before the end; try again.") from err
+            raise TransferCut("The download was cut off before the end; try again.") from err
         finally:
             with self._lock:
                 self._active = None
             response.close()
         if expected is not None and expected.isdigit() and int(expected) != size:
-            raise StudentFailed(
-                f"The download was cut off ({size} of {expected} bytes); try again."
-            )
-        return DownloadedZip(part_path, _server_filename(response), size, digest.hexdigest())
+            raise TransferCut(f"The download was cut off ({size} of {expected} bytes); try again.")
+        try:
+            zipfile.ZipFile(part_path).close()
+        except (zipfile.BadZipFile, OSError) as err:
+            raise StudentFailed("eTMA sent a file that is not a valid zip.") from err
+        part_path.replace(zip_path)
+        return DownloadedZip(zip_path, _server_filename(response), size, digest.hexdigest())

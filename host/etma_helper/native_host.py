@@ -41,6 +41,15 @@ class NativeHost:
         self._runner = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._ledger = None
+
+    def ledger(self):
+        """The ledger, opened on first use: a hello never pays for it."""
+        if self._ledger is None:
+            from .ledger import Ledger
+
+            self._ledger = Ledger()
+        return self._ledger
 
     @property
     def running_job_id(self) -> str | None:

@@ -48,6 +48,7 @@ class Job:
     assignment: str
     pis: tuple[str, ...]
     cookies: tuple[Cookie, ...] = field(repr=False)
+    force: bool = False
 
 
 def _field(obj: dict, name: str, kind: type, *, required: bool = True, default: Any = None):
@@ -167,4 +168,5 @@ def parse_job(action: str, message: dict) -> Job:
         assignment=assignment,
         pis=tuple(pis),
         cookies=tuple(cookies),
+        force=_field(job, "force", bool, required=False, default=False),
     )

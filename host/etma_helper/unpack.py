@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .ledger import FileEntry
 from .safe_names import safe_relative_path
 
 
@@ -22,6 +24,7 @@ class ZipLimits:
     max_total_bytes: int = 2 * 1024**3
     max_entries: int = 5000
     max_ratio: int = 200
+    ratio_applies_above: int = 1024 * 1024
     max_depth: int = 20
 
 
@@ -59,13 +62,13 @@ def _unique(relative: tuple[str, ...], taken: set[str]) -> tuple[str, ...]:
     raise UnsafeZip("The zip holds too many files with the same name.")
 
 
-def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[str]:
-    """Extract ``zip_path`` into ``dest`` (which must be empty or new); return relative paths."""
+def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[FileEntry]:
+    """Extract ``zip_path`` into ``dest`` (which must be empty or new); say what was written."""
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as err:
         raise UnsafeZip("The downloaded file is not a valid zip.") from err
-    written: list[str] = []
+    written: list[FileEntry] = []
     taken: set[str] = set()
     total = 0
     dest_root = dest.resolve()
@@ -86,17 +89,22 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
             target = dest_root.joinpath(*relative)
             if dest_root not in target.parents:
                 raise UnsafeZip("The zip tried to write outside the student's folder.")
-            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+            # A small file that compresses well is harmless; a bomb is a big one that does.
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.ratio_applies_above and ratio > limits.max_ratio:
                 raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
             target.parent.mkdir(parents=True, exist_ok=True)
+            digest, size = hashlib.sha256(), 0
             try:
                 with archive.open(info) as source, open(target, "wb") as out:
                     # Count real bytes as they come: declared sizes in a zip can lie.
                     while chunk := source.read(1024 * 1024):
                         total += len(chunk)
+                        size += len(chunk)
                         if total > limits.max_total_bytes:
                             raise UnsafeZip("The zip unpacks to more than the allowed size.")
                         out.write(chunk)
+                        digest.update(chunk)
             except (
                 zipfile.BadZipFile,
                 zipfile.LargeZipFile,
@@ -105,7 +113,7 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
                 NotImplementedError,
             ) as err:
                 raise UnsafeZip(f"The zip is damaged ({info.filename!r} cannot be read).") from err
-            written.append("/".join(relative))
+            written.append(FileEntry("/".join(relative), size, digest.hexdigest()))
     return written
 
 

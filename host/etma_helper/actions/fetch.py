@@ -19,5 +19,7 @@ def handle(host, message: dict) -> Reply:
     from ..batch import BatchRunner  # heavy (requests, bs4): only when there is work
 
     job_id = str(message["id"])
-    runner = BatchRunner(job, Settings.load(), emit=host.progress_sender(job_id), job_id=job_id)
+    runner = BatchRunner(
+        job, Settings.load(), emit=host.progress_sender(job_id), job_id=job_id, ledger=host.ledger()
+    )
     return Reply({"job_id": job_id, "total": len(job.pis)}, then=lambda: host.start(runner))

@@ -1,0 +1,204 @@
+"""The ledger: every job and every student's outcome, in SQLite, so long batches resume.
+
+SQLite's transactions make each write all-or-nothing, so a helper killed mid-write leaves the
+ledger as it was before that write. WAL mode lets a reader (the popup, a second run) look while
+a batch writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from .config import APP
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    action TEXT NOT NULL,
+    module TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    etma_origin TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS students (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    pi TEXT NOT NULL,
+    module TEXT NOT NULL,
+    action TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    code TEXT NOT NULL,
+    folder TEXT,
+    files TEXT NOT NULL,
+    zip_bytes INTEGER,
+    zip_sha256 TEXT,
+    finished REAL NOT NULL,
+    PRIMARY KEY (job_id, pi)
+);
+CREATE INDEX IF NOT EXISTS students_by_module_pi ON students (module, pi, finished);
+"""
+
+
+def default_path() -> Path:
+    """e.g. ~/.local/share/etma_helper/ledger.sqlite3 on Linux."""
+    return Path(platformdirs.user_data_dir(APP)) / "ledger.sqlite3"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One unpacked file: its path in the student's folder, size and checksum."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One student's final result in one job."""
+
+    pi: str
+    state: str
+    reason: str = ""
+    code: str = ""
+    folder: str | None = None
+    files: tuple[FileEntry, ...] = ()
+    zip_bytes: int | None = None
+    zip_sha256: str | None = None
+
+
+class Ledger:
+    """A connection to the ledger, safe to share between a job's worker threads."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, params: tuple) -> None:
+        with self._lock, self._db:  # one transaction per write
+            self._db.execute(sql, params)
+
+    def start_job(
+        self, job_id: str, action: str, module: str, assignment: str, etma_origin: str, total: int
+    ) -> None:
+        """Record that a job began (a re-used id starts that job's record afresh)."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM students WHERE job_id = ?", (job_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO jobs (id, action, module, assignment, etma_origin, total,"
+                " started) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job_id, action, module, assignment, etma_origin, total, time.time()),
+            )
+
+    def record(self, job_id: str, module: str, action: str, outcome: Outcome) -> None:
+        """Record one student's final outcome."""
+        files = json.dumps([[f.path, f.size, f.sha256] for f in outcome.files])
+        self._write(
+            "INSERT OR REPLACE INTO students (job_id, pi, module, action, state, reason, code,"
+            " folder, files, zip_bytes, zip_sha256, finished)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job_id,
+                outcome.pi,
+                module,
+                action,
+                outcome.state,
+                outcome.reason,
+                outcome.code,
+                outcome.folder,
+                files,
+                outcome.zip_bytes,
+                outcome.zip_sha256,
+                time.time(),
+            ),
+        )
+
+    def finish_job(self, job_id: str, outcome: str) -> None:
+        self._write(
+            "UPDATE jobs SET finished = ?, outcome = ? WHERE id = ?", (time.time(), outcome, job_id)
+        )
+
+    def last_download(self, module: str, pi: str) -> Outcome | None:
+        """The student's most recent completed download in any job, if there is one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256"
+                " FROM students WHERE module = ? AND pi = ? AND action = 'download'"
+                " AND state = 'done' ORDER BY finished DESC LIMIT 1",
+                (module, pi),
+            ).fetchone()
+        if row is None:
+            return None
+        files = tuple(FileEntry(*entry) for entry in json.loads(row[5]))
+        return Outcome(row[0], row[1], row[2], row[3], row[4], files, row[6], row[7])
+
+    def job_outcomes(self, job_id: str) -> dict[str, Outcome]:
+        """Every student recorded for a job, by PI."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256"
+                " FROM students WHERE job_id = ?",
+                (job_id,),
+            ).fetchall()
+        return {
+            row[0]: Outcome(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                tuple(FileEntry(*e) for e in json.loads(row[5])),
+                row[6],
+                row[7],
+            )
+            for row in rows
+        }
+
+    def recent_jobs(self, limit: int = 10) -> list[dict]:
+        """The newest jobs with their counts, for the popup and the command line."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT j.id, j.action, j.module, j.assignment, j.total, j.started, j.finished,"
+                " j.outcome, s.state, COUNT(s.pi) FROM jobs j LEFT JOIN students s"
+                " ON s.job_id = j.id GROUP BY j.id, s.state ORDER BY j.started DESC",
+            ).fetchall()
+        jobs: dict[str, dict] = {}
+        for job_id, action, module, assignment, total, started, finished, outcome, state, n in rows:
+            job = jobs.setdefault(
+                job_id,
+                {
+                    "job_id": job_id,
+                    "action": action,
+                    "module": module,
+                    "assignment": assignment,
+                    "total": total,
+                    "started": started,
+                    "finished": finished,
+                    "outcome": outcome,
+                    "counts": {},
+                },
+            )
+            if state:
+                job["counts"][state] = n
+        return list(jobs.values())[:limit]
