@@ -139,17 +139,20 @@ class EtmaSession:
     def abort(self) -> None:
         """Cut the transfer being read, from any thread, so a cancel is prompt.
 
-        Closing a socket does not wake a thread blocked reading it; shutting it down does.
+        Closing a socket does not wake a thread blocked reading it, and closing the response
+        from another thread races with that read; shutting the socket down wakes the reader,
+        which then closes the response itself.
         """
         with self._lock:
             response = self._active
         if response is None:
             return
         sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        response.close()
+        if sock is None:
+            response.close()
+            return
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
         try:

@@ -25,7 +25,7 @@ def make_job(sites, pis, action="download", cookies=None):
 
 def run(job, settings):
     events = []
-    summary = BatchRunner(job, settings, emit=events.append, job_id="t").run()
+    summary = BatchRunner(job, settings, emit=events.append).run()
     return summary, events
 
 
