@@ -3,15 +3,171 @@
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 from . import __version__
 from .config import Settings, config_path
+from .errors import ProtocolError
+from .protocol import MODULE_PATTERN, Job, check_etma_url, normalise_pi
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+EXIT_CODES_HELP = """\
+exit codes:
+  0  every student done
+  1  some students failed (the summary says why)
+  2  bad usage
+  3  the eTMA session ended: log in again, export fresh cookies and run the same command
+     (finished students are skipped)
+  4  interrupted (Ctrl-C)"""
+
+# A PI anywhere in pasted text: a letter and seven digits standing alone (OSCAR's table, a list).
+PI_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{7}(?![A-Za-z0-9])")
+
+
+class UsageError(Exception):
+    """Something on the command line that the user must fix."""
+
+
+def pis_from_text(text: str) -> list[str]:
+    """Every PI in a text, in order, once: a plain list or a table copied from OSCAR."""
+    return list(dict.fromkeys(match.upper() for match in PI_IN_TEXT.findall(text)))
+
+
+def _read_pis(args: argparse.Namespace) -> list[str]:
+    pis: list[str] = []
+    for raw in args.pis or []:
+        try:
+            pis.append(normalise_pi(raw))
+        except ValueError:
+            raise UsageError(f"{raw!r} is not a student PI (a letter and seven digits).") from None
+    if args.pis_file:
+        try:
+            text = Path(args.pis_file).read_text(encoding="utf-8", errors="replace")
+        except OSError as err:
+            raise UsageError(f"Cannot read {args.pis_file}: {err.strerror}.") from None
+        found = pis_from_text(text)
+        if not found:
+            raise UsageError(f"No student PIs (such as P1234567) found in {args.pis_file}.")
+        pis.extend(found)
+    if not pis:
+        raise UsageError("Name the students: --pis P1234567 … or --pis-file FILE.")
+    return list(dict.fromkeys(pis))
+
+
+def _build_job(args: argparse.Namespace) -> Job:
+    from .cookies_txt import load_cookies_txt
+
+    module = args.module.strip().upper()
+    if not MODULE_PATTERN.match(module):
+        raise UsageError(f"{args.module!r} is not a module code (letters then digits: TM351).")
+    try:
+        etma_url = check_etma_url(args.etma_url)
+    except ProtocolError as err:
+        raise UsageError(err.message) from None
+    try:
+        cookies = load_cookies_txt(Path(args.cookies), etma_url)
+    except OSError as err:
+        raise UsageError(f"Cannot read the cookies file {args.cookies}: {err}.") from None
+    if not cookies:
+        raise UsageError(
+            f"{args.cookies} holds no cookies for {etma_url}: log in to eTMA in your browser, "
+            "export its cookies (cookies.txt) and try again."
+        )
+    return Job(
+        action=args.command,
+        etma_url=etma_url,
+        module=module,
+        assignment=(args.assignment or "").strip().upper(),
+        pis=tuple(_read_pis(args)),
+        cookies=cookies,
+        force=args.force,
+    )
+
+
+class ProgressBar:
+    """A tqdm bar on stderr, advanced as each student reaches a final state."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="student", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, record) -> None:
+        if record.state == "working":
+            return
+        self.bar.update(1)
+        self.bar.set_postfix_str(f"{record.pi} {record.state}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _print_summary(summary, records) -> None:
+    problems = [r for r in records if r.state != "done"]
+    print(f"\n{summary.action}: {summary.module}, {summary.seconds:.1f} s")
+    for state, count in summary.counts.items():
+        if count:
+            print(f"  {state:<12}{count:>6}")
+    if problems:
+        print("\nStudents not done:")
+        print(f"  {'PI':<10} {'status':<12} reason")
+        for record in problems:
+            print(f"  {record.pi:<10} {record.state:<12} {record.reason}")
+    if summary.action == "download":
+        print(f"\nFiles:  {summary.folder}")
+    if summary.codes_csv:
+        print(f"Codes:  {summary.codes_csv} (and .xlsx)")
+    if summary.outcome == "needs_login":
+        print(
+            "\nThe eTMA session ended: log in to eTMA again, export fresh cookies and run the "
+            "same command; finished students are skipped."
+        )
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .batch import BatchRunner
+
+    job = _build_job(args)
+    settings = Settings.load()
+    if args.out:
+        settings = replace(settings, download_root=Path(args.out).expanduser())
+    if args.concurrency:
+        settings = replace(settings, concurrency=args.concurrency)
+    records = []
+    bar = ProgressBar(len(job.pis))
+
+    def emit(record) -> None:
+        bar(record)
+        if record.state != "working":
+            records.append(record)
+
+    try:
+        runner = BatchRunner(job, settings, emit=emit)
+    except ProtocolError as err:
+        bar.close()
+        raise UsageError(err.message) from None
+    try:
+        summary = runner.run()
+    except KeyboardInterrupt:
+        runner.cancel()
+        bar.close()
+        print("\nInterrupted: nothing half-downloaded was kept; run again to finish.")
+        return EXIT_INTERRUPTED
+    bar.close()
+    _print_summary(summary, records)
+    if summary.outcome == "needs_login":
+        return EXIT_NEEDS_LOGIN
+    return EXIT_OK if summary.counts["done"] == len(job.pis) else EXIT_FAILED
 
 
 def _config(args: argparse.Namespace) -> int:
     settings = Settings.load()
     if args.download_root or args.concurrency:
-        settings = Settings(
+        settings = replace(
+            settings,
             download_root=args.download_root or settings.download_root,
             concurrency=args.concurrency or settings.concurrency,
         )
@@ -19,20 +175,72 @@ def _config(args: argparse.Namespace) -> int:
     print(f"settings file: {config_path()}")
     print(f"download root: {settings.download_root}")
     print(f"concurrency:   {settings.concurrency}")
-    return 0
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="etma-helper", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="etma-helper",
+        description="Fetch students' scripts and confirmation codes from eTMA.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"etma-helper {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    for name, summary in (
+        ("download", "download and unpack students' scripts (and their codes)"),
+        ("codes", "collect students' confirmation codes only"),
+    ):
+        command = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument(
+            "--etma-url",
+            required=True,
+            help="the eTMA page with the admin tab's module + PI search form",
+        )
+        command.add_argument("--module", required=True, help="module code, such as TM351")
+        command.add_argument("--assignment", help="assignment, such as TMA02")
+        command.add_argument("--pis", nargs="+", metavar="PI", help="student PIs")
+        command.add_argument(
+            "--pis-file",
+            metavar="FILE",
+            help="a file of PIs: a list, or text pasted from OSCAR's table",
+        )
+        command.add_argument(
+            "--cookies",
+            required=True,
+            metavar="FILE",
+            help="cookies.txt (Netscape format) exported from your browser",
+        )
+        command.add_argument("--out", metavar="DIR", help="download root (default: settings)")
+        command.add_argument(
+            "--concurrency",
+            type=int,
+            choices=range(1, 17),
+            metavar="1-16",
+            help="students fetched at once (default: settings, 4)",
+        )
+        command.add_argument(
+            "--force", action="store_true", help="fetch again students already downloaded"
+        )
+        command.set_defaults(run=_fetch)
     config = commands.add_parser("config", help="show or change where files go")
-    config.add_argument("--download-root", type=__import__("pathlib").Path)
+    config.add_argument("--download-root", type=Path)
     config.add_argument("--concurrency", type=int, choices=range(1, 17), metavar="1-16")
     config.set_defaults(run=_config)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as err:
+        print(f"etma-helper: {err}", file=sys.stderr)
+        return EXIT_USAGE

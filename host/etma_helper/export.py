@@ -11,7 +11,9 @@ COLUMNS = ["PI", "Code", "Status", "Reason", "Files", "Folder"]
 
 
 def write_codes_csv(path: Path, records: Iterable[StudentRecord]) -> Path:
-    """Write (or update) the codes table: one row per student.
+    """Write (or update) the codes table as CSV, with an Excel copy beside it; return the CSV.
+
+    One row per student.
 
     This job's results win, but a value this job did not learn (a codes-only run knows no files;
     a failed run may know no code) keeps what an earlier run wrote, and students not in this job
@@ -41,4 +43,8 @@ def write_codes_csv(path: Path, records: Iterable[StudentRecord]) -> Path:
     partial = path.with_name(path.name + ".part")
     table.to_csv(partial, index=False)
     partial.replace(path)
+    workbook = path.with_suffix(".xlsx")
+    partial = workbook.with_name(workbook.name + ".part")
+    table.to_excel(partial, index=False, sheet_name="Confirmation codes", engine="openpyxl")
+    partial.replace(workbook)
     return path
