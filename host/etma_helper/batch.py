@@ -22,6 +22,7 @@ from .etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed,
 from .ledger import Ledger, Outcome
 from .protocol import Job
 from .records import JobSummary, StudentRecord
+from .site_profile import ProfileError, SiteProfile
 from .unpack import UnsafeZip, move_into, unpack
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ def module_folder(settings: Settings, module: str) -> Path:
     return folder
 
 
+def load_profile(settings: Settings) -> SiteProfile:
+    """The site profile the settings name (or the built-in one), or a clear job error."""
+    try:
+        return SiteProfile.load(settings.profile)
+    except ProfileError as err:
+        raise ProtocolError(
+            ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(settings.profile)
+        ) from err
+
+
 class BatchRunner:
     """Fetches one job's students with a bounded number of workers, recording each outcome."""
 
@@ -70,6 +81,7 @@ class BatchRunner:
         self.emit = emit
         self.job_id = job_id or f"job-{time.time_ns()}"
         self.folder = module_folder(settings, job.module)
+        self.profile = load_profile(settings)
         self.ledger = ledger if ledger is not None else Ledger()
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
@@ -87,7 +99,7 @@ class BatchRunner:
     def _session(self) -> EtmaSession:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = EtmaSession(self.job.etma_url, self.job.cookies)
+            session = EtmaSession(self.job.etma_url, self.job.cookies, profile=self.profile)
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)

@@ -57,25 +57,36 @@ def _read_pis(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys(pis))
 
 
-def _build_job(args: argparse.Namespace) -> Job:
-    from .cookies_txt import load_cookies_txt
-
-    module = args.module.strip().upper()
+def _module(raw: str) -> str:
+    module = raw.strip().upper()
     if not MODULE_PATTERN.match(module):
-        raise UsageError(f"{args.module!r} is not a module code (letters then digits: TM351).")
+        raise UsageError(f"{raw!r} is not a module code (letters then digits: TM351).")
+    return module
+
+
+def _site(args: argparse.Namespace):
+    """The eTMA address and the cookies for it, checked."""
+    from .cookies_txt import CookiesFileError, load_cookies_txt
+
     try:
         etma_url = check_etma_url(args.etma_url)
     except ProtocolError as err:
         raise UsageError(err.message) from None
     try:
         cookies = load_cookies_txt(Path(args.cookies), etma_url)
-    except OSError as err:
-        raise UsageError(f"Cannot read the cookies file {args.cookies}: {err}.") from None
+    except (OSError, CookiesFileError) as err:
+        raise UsageError(f"Cannot read the cookies file {args.cookies}: {err}") from None
     if not cookies:
         raise UsageError(
             f"{args.cookies} holds no cookies for {etma_url}: log in to eTMA in your browser, "
             "export its cookies (cookies.txt) and try again."
         )
+    return etma_url, cookies
+
+
+def _build_job(args: argparse.Namespace) -> Job:
+    module = _module(args.module)
+    etma_url, cookies = _site(args)
     return Job(
         action=args.command,
         etma_url=etma_url,
@@ -136,6 +147,8 @@ def _fetch(args: argparse.Namespace) -> int:
         settings = replace(settings, download_root=Path(args.out).expanduser())
     if args.concurrency:
         settings = replace(settings, concurrency=args.concurrency)
+    if args.profile:
+        settings = replace(settings, profile=Path(args.profile))
     records = []
     bar = ProgressBar(len(job.pis))
 
@@ -161,6 +174,25 @@ def _fetch(args: argparse.Namespace) -> int:
     if summary.outcome == "needs_login":
         return EXIT_NEEDS_LOGIN
     return EXIT_OK if summary.counts["done"] == len(job.pis) else EXIT_FAILED
+
+
+def _profile_check(args: argparse.Namespace) -> int:
+    from .profile_check import check_profile, format_report
+    from .site_profile import ProfileError, SiteProfile
+
+    module = _module(args.module)
+    try:
+        pi = normalise_pi(args.pi)
+    except ValueError:
+        raise UsageError(f"{args.pi!r} is not a student PI (a letter and seven digits).") from None
+    etma_url, cookies = _site(args)
+    try:
+        profile = SiteProfile.load(Path(args.profile) if args.profile else Settings.load().profile)
+    except ProfileError as err:
+        raise UsageError(str(err)) from None
+    results = check_profile(etma_url, cookies, profile, module, pi)
+    print(format_report(results))
+    return EXIT_OK if all(r.found for r in results) else EXIT_FAILED
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -228,7 +260,26 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--force", action="store_true", help="fetch again students already downloaded"
         )
+        command.add_argument(
+            "--profile",
+            metavar="FILE",
+            help="site profile (JSON) for your eTMA (default: settings, then built-in)",
+        )
         command.set_defaults(run=_fetch)
+    profile = commands.add_parser("profile", help="check a site profile against the live site")
+    profile_commands = profile.add_subparsers(dest="profile_command", required=True)
+    check = profile_commands.add_parser(
+        "check",
+        help="load eTMA with your cookies and report what the profile finds, field by field",
+        description="Reads the search page and one student's page (downloads nothing) and "
+        "reports what the site profile found and what it missed.",
+    )
+    check.add_argument("--etma-url", required=True)
+    check.add_argument("--module", required=True)
+    check.add_argument("--pi", required=True, help="one student PI to look up")
+    check.add_argument("--cookies", required=True, metavar="FILE")
+    check.add_argument("--profile", metavar="FILE", help="default: settings, then built-in")
+    check.set_defaults(run=_profile_check)
     config = commands.add_parser("config", help="show or change where files go")
     config.add_argument("--download-root", type=Path)
     config.add_argument("--concurrency", type=int, choices=range(1, 17), metavar="1-16")

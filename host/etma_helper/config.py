@@ -39,6 +39,7 @@ class Settings:
 
     download_root: Path
     concurrency: int = 4
+    profile: Path | None = None  # the user's site profile (JSON); None = the built-in one
 
     @classmethod
     def load(cls) -> Settings:
@@ -56,9 +57,14 @@ class Settings:
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 16:
             log.warning("concurrency %r out of range 1-16; using 4", concurrency)
             concurrency = 4
+        profile = values.get("profile")
+        if profile is not None and not (isinstance(profile, str) and profile.strip()):
+            log.warning("profile %r is not a file path; using the built-in site profile", profile)
+            profile = None
         return cls(
             download_root=Path(os.path.expanduser(root)) if root else default_download_root(),
             concurrency=concurrency,
+            profile=Path(os.path.expanduser(profile)) if profile else None,
         )
 
     def save(self) -> Path:
@@ -66,5 +72,7 @@ class Settings:
         path = config_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"download_root": str(self.download_root), "concurrency": self.concurrency}
+        if self.profile is not None:
+            data["profile"] = str(self.profile)
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return path

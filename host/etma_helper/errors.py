@@ -18,6 +18,7 @@ class ErrorCode(IntEnum):
     DOWNLOAD_ROOT_UNUSABLE = 8
     INTERNAL = 9
     CALLER_NOT_ALLOWED = 10
+    SITE_PROFILE_UNUSABLE = 11
 
 
 class ProtocolError(Exception):

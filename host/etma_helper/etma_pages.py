@@ -1,26 +1,31 @@
 """Reading eTMA's pages by meaning, not by ids.
 
-The real markup is not public, so nothing here names an id or a class: the search form is the form
-with a student-PI field and a module field, the download form is the form with a file-type
-drop-down, the confirmation code is the code-shaped text that follows its label.
+The real markup is not public, so nothing here names an id or a class, and every site-specific word
+comes from the site profile: the search form is the form with a student-PI field and a module field,
+the download form is the form with a file-type drop-down and a button, the confirmation code is the
+code-shaped word that follows its label. Each reader takes a page as bytes (so the page's own
+declared encoding is honoured), text, or an already parsed soup.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
+from bs4.dammit import EncodingDetector
 
-PI_MEANING = re.compile(r"\bpi\b|personal\s*id|student\s*(id|pi|number)|studentpi|student_pi", re.I)
-MODULE_MEANING = re.compile(r"module|course", re.I)
-CODE_LABEL = re.compile(r"confirmation\s*code", re.I)
-CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$", re.I)
-DOWNLOAD_MEANING = re.compile(r"download|zip|file", re.I)
-ERROR_MEANING = re.compile(r"error|not found|no student|no record|invalid|unknown", re.I)
-NO_FILES_MEANING = re.compile(r"no files|nothing (has been )?submitted|not submitted", re.I)
-TEXT_INPUT_TYPES = {"text", "search", "", None}
+from .site_profile import SiteProfile
+
+Page = str | bytes | BeautifulSoup
+
+TEXT_INPUT_TYPES = {"text", "search", ""}
+# Browsers read pages labelled Latin-1 or ASCII as windows-1252 (the WHATWG encoding standard),
+# and old systems often send curly quotes or dashes from that range under those labels.
+LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii"}
+# What may stand between a label and its value: "Code: X", "Code - X", "Code \u2013 X".
+STRIP = " :=-\u2013\u2014\u00a0\t\r\n"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Form:
     action: str
     method: str
     fields: tuple[tuple[str, str], ...] = ()
+    choices: tuple[str, ...] = ()  # each drop-down's chosen option as "name = value (label)"
 
     def payload(self, **overrides: str) -> list[tuple[str, str]]:
         """The fields a browser would submit, with some values replaced."""
@@ -46,6 +52,7 @@ class SearchForm:
     form: Form
     module_field: str
     pi_field: str
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,26 +64,57 @@ class StudentPage:
     files: tuple[str, ...] = ()
     problem: str | None = None
     nothing_submitted: bool = False
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader looked for and missed
 
 
-def parse(html: str | bytes) -> BeautifulSoup:
-    """Parse a page with the standard library's parser (no compiled dependencies)."""
+def parse(html: Page, encoding: str | None = None) -> BeautifulSoup:
+    """Parse a page with the standard library's parser (no compiled dependencies).
+
+    ``encoding`` is the charset the server declared in its Content-Type header, which wins over
+    the page's own meta tag as it does in a browser; without either, the bytes are sniffed.
+    """
+    if isinstance(html, BeautifulSoup):
+        return html
+    if isinstance(html, bytes):
+        declared = encoding or EncodingDetector.find_declared_encoding(html, is_html=True)
+        if declared and declared.lower() in LATIN1_LABELS:
+            declared = "windows-1252"
+        return BeautifulSoup(html, "html.parser", from_encoding=declared)
     return BeautifulSoup(html, "html.parser")
 
 
-def looks_like_login(soup: BeautifulSoup) -> bool:
-    """A login page is any page asking for a password."""
-    return soup.find("input", attrs={"type": re.compile("^password$", re.I)}) is not None
+def _profile(profile: SiteProfile | None) -> SiteProfile:
+    return profile if profile is not None else SiteProfile.builtin()
+
+
+def looks_like_login(
+    soup: BeautifulSoup, profile: SiteProfile | None = None, url: str = ""
+) -> bool:
+    """A login page asks for a password, or sits at an address with sign-in words."""
+    profile = _profile(profile)
+    if url and profile.login_url_words.search(urlsplit(url).path):
+        return True
+    password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
+    return profile.login_password_field and password is not None
 
 
 def _words(tag: Tag) -> str:
     return " ".join(tag.get_text(" ", strip=True).split())
 
 
+def _previous_text(control: Tag) -> str:
+    """The nearest visible words before a control (its label, in most layouts)."""
+    text = control.find_previous(string=lambda s: bool(s.strip()) and not isinstance(s, Comment))
+    return " ".join(str(text).split())[-60:] if text else ""
+
+
 def _meaning(control: Tag, soup: BeautifulSoup) -> str:
     """Everything that tells a person what a form control is for."""
     parts = [control.get(attr, "") for attr in ("name", "id", "title", "placeholder", "aria-label")]
+    for label_id in str(control.get("aria-labelledby", "")).split():
+        labelled_by = soup.find(id=label_id)
+        if labelled_by:
+            parts.append(_words(labelled_by))
     control_id = control.get("id")
     if control_id:
         label = soup.find("label", attrs={"for": control_id})
@@ -90,15 +128,24 @@ def _meaning(control: Tag, soup: BeautifulSoup) -> str:
         previous = cell.find_previous_sibling(["td", "th", "dt"])
         if previous is not None:
             parts.append(_words(previous))
-    previous_text = control.find_previous(string=True)
-    if previous_text:
-        parts.append(previous_text.strip()[-60:])
+    parts.append(_previous_text(control))
     return " ".join(str(p) for p in parts if p)
 
 
-def _form_fields(form: Tag) -> tuple[tuple[str, str], ...]:
-    """The name/value pairs a browser would send for this form, before any typing."""
+def _submit_control(form: Tag) -> Tag | None:
+    """The button that submits the form (a ``<button>`` with no type submits too)."""
+    for control in form.find_all(["input", "button"]):
+        kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
+        if kind in ("submit", "image"):
+            return control
+    return None
+
+
+def _form_fields(form: Tag) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The name/value pairs a browser would send for this form before any typing, and the
+    chosen option of each drop-down (for reports)."""
     fields: list[tuple[str, str]] = []
+    choices: list[str] = []
     for control in form.find_all(["input", "select", "textarea"]):
         name = control.get("name")
         if not name or control.has_attr("disabled"):
@@ -109,7 +156,9 @@ def _form_fields(form: Tag) -> tuple[tuple[str, str], ...]:
                 (o for o in options if o.has_attr("selected")), options[0] if options else None
             )
             if chosen is not None:
-                fields.append((name, chosen.get("value", _words(chosen))))
+                value = chosen.get("value", _words(chosen))
+                fields.append((name, value))
+                choices.append(f"{name} = {value} ({_words(chosen)})")
             continue
         if control.name == "textarea":
             fields.append((name, control.get_text()))
@@ -120,74 +169,139 @@ def _form_fields(form: Tag) -> tuple[tuple[str, str], ...]:
         if kind in ("checkbox", "radio") and not control.has_attr("checked"):
             continue
         fields.append((name, control.get("value", "on" if kind in ("checkbox", "radio") else "")))
-    submit = form.find(["input", "button"], attrs={"type": re.compile("^submit$", re.I)})
-    if submit is None:
-        submit = form.find("button", attrs={"type": None})
+    submit = _submit_control(form)
     if submit is not None and submit.get("name"):
         fields.append((submit["name"], submit.get("value", "")))
-    return tuple(fields)
+    return tuple(fields), tuple(choices)
 
 
 def _as_form(form: Tag, base_url: str) -> Form:
+    fields, choices = _form_fields(form)
     return Form(
-        action=urljoin(base_url, form.get("action") or base_url),
-        method=(form.get("method") or "get").lower(),
-        fields=_form_fields(form),
+        action=urljoin(base_url, (form.get("action") or "").strip() or base_url),
+        method=(form.get("method") or "get").strip().lower(),
+        fields=fields,
+        choices=choices,
     )
 
 
-def find_search_form(html: str | bytes, base_url: str) -> SearchForm | None:
-    """Find the form that asks for a module code and a student PI."""
+def _text_inputs(form: Tag) -> list[Tag]:
+    return [
+        control
+        for control in form.find_all("input")
+        if control.get("name") and (control.get("type") or "").strip().lower() in TEXT_INPUT_TYPES
+    ]
+
+
+def find_search_form(
+    html: Page, base_url: str, profile: SiteProfile | None = None
+) -> SearchForm | None:
+    """Find the form that asks for a module code and a student PI.
+
+    A field name given in the profile wins; otherwise each text field is judged by its meaning.
+    """
+    profile = _profile(profile)
     soup = parse(html)
     for form in soup.find_all("form"):
-        pi_field = module_field = None
-        for control in form.find_all("input"):
-            if (control.get("type") or "text").lower() not in TEXT_INPUT_TYPES:
+        inputs = _text_inputs(form)
+        names = {control["name"] for control in inputs}
+        pi_field = profile.pi_field if profile.pi_field in names else None
+        module_field = profile.module_field if profile.module_field in names else None
+        for control in inputs:
+            if control["name"] in (pi_field, module_field):
                 continue
             meaning = _meaning(control, soup)
-            if pi_field is None and PI_MEANING.search(meaning):
-                pi_field = control.get("name")
-            elif module_field is None and MODULE_MEANING.search(meaning):
-                module_field = control.get("name")
+            if pi_field is None and not profile.pi_field and profile.pi_meaning.search(meaning):
+                pi_field = control["name"]
+            elif (
+                module_field is None
+                and not profile.module_field
+                and profile.module_meaning.search(meaning)
+            ):
+                module_field = control["name"]
         if pi_field and module_field:
-            return SearchForm(_as_form(form, base_url), module_field, pi_field)
+            return SearchForm(_as_form(form, base_url), module_field, pi_field, base_url)
     return None
 
 
-def find_admin_link(html: str | bytes, base_url: str) -> str | None:
+def find_admin_link(html: Page, base_url: str, profile: SiteProfile | None = None) -> str | None:
     """On a landing page, the link to the admin (EAB) tab that holds the search form."""
+    profile = _profile(profile)
+    for link in parse(html).find_all("a", href=True):
+        if profile.search_link_words.search(_words(link) + " " + link["href"]):
+            return urljoin(base_url, link["href"].strip())
+    return None
+
+
+def describe_forms(html: Page, base_url: str) -> list[str]:
+    """One line per form on a page, with its text fields and what they seem to mean.
+
+    For reports when the search form is not found, so the user can name the right fields in
+    their profile.
+    """
     soup = parse(html)
-    for link in soup.find_all("a", href=True):
-        if re.search(r"\badmin\b|\beab\b", _words(link) + " " + link["href"], re.I):
-            return urljoin(base_url, link["href"])
-    return None
-
-
-def _confirmation_code(soup: BeautifulSoup) -> str | None:
-    for label in soup.find_all(string=CODE_LABEL):
-        after_label = CODE_LABEL.split(str(label), maxsplit=1)[-1].strip(" :\u00a0\t\n")
-        candidates = [after_label] if after_label else []
-        for following in label.find_all_next(string=True, limit=6):
-            candidates.append(following.strip(" :\u00a0\t\n"))
-        for text in candidates:
-            word = text.split(maxsplit=1)[0] if text else ""
-            # a code, not a word of prose: it has a digit or a dash, or is all capitals
-            if CODE_TOKEN.match(word) and (re.search(r"[\d-]", word) or word.isupper()):
-                return word.upper()
-    return None
-
-
-def _download_form(soup: BeautifulSoup, base_url: str) -> Form | None:
+    lines = []
     for form in soup.find_all("form"):
-        has_select = form.find("select") is not None
-        submit = form.find(["input", "button"], attrs={"type": re.compile("^submit$", re.I)})
-        submit_words = (submit.get("value", "") + _words(submit)) if submit else ""
-        action = form.get("action", "")
-        if has_select and (submit is not None or DOWNLOAD_MEANING.search(action)):
+        action = urljoin(base_url, (form.get("action") or "").strip() or base_url)
+        fields = ", ".join(
+            f"{control['name']!r} ({_meaning(control, soup)[:60]})"
+            for control in _text_inputs(form)
+        )
+        lines.append(f"form to {action}: text fields {fields or 'none'}")
+    return lines
+
+
+def _label_elements(soup: BeautifulSoup, label: re.Pattern[str]) -> list[Tag]:
+    """The innermost elements whose words match the code label, even across inline tags."""
+    found = []
+    for text in soup.find_all(string=label):
+        found.append(text.parent)
+    if not found:
+        # The label may be split over several tags ("<b>Confirmation</b> code"): take the
+        # smallest element whose words match.
+        matching = [tag for tag in soup.find_all(True) if label.search(_words(tag))]
+        found = [
+            tag for tag in matching if not any(label.search(_words(c)) for c in tag.find_all(True))
+        ]
+    return [tag for tag in found if tag.name not in ("title", "script", "style", "option")]
+
+
+def _confirmation_code(soup: BeautifulSoup, profile: SiteProfile) -> tuple[str | None, str]:
+    """The code and, when there is none, why not."""
+    labels = _label_elements(soup, profile.code_label)
+    for element in labels:
+        after_label = profile.code_label.split(_words(element), maxsplit=1)[-1].lstrip(STRIP)
+        candidates = [after_label] if after_label else []
+        for following in element.find_all_next(string=True, limit=12):
+            if element not in following.parents and following.lstrip(STRIP):
+                candidates.append(following.lstrip(STRIP))
+            if len(candidates) >= 4:
+                break
+        for text in candidates:
+            word = text.split(maxsplit=1)[0].rstrip(".,;)]") if text else ""
+            # a code, not a word of prose: it has a digit or a dash, or is all capitals
+            if profile.code_token.fullmatch(word) and (re.search(r"[\d-]", word) or word.isupper()):
+                return word.upper(), ""
+    if labels:
+        return None, "found the code label, but no word after it matched student_page.code_token"
+    return None, "no text on the page matched student_page.code_label"
+
+
+def _download_form(soup: BeautifulSoup, base_url: str, profile: SiteProfile) -> Form | None:
+    """The form with a file-type drop-down and a button; by the button's words if several."""
+    candidates = []
+    for form in soup.find_all("form"):
+        submit = _submit_control(form)
+        if submit is None or (profile.download_needs_select and form.find("select") is None):
+            continue
+        words = " ".join(
+            [submit.get("value", ""), submit.get("alt", ""), _words(submit), form.get("action", "")]
+        )
+        if profile.download_button_words.search(words):
             return _as_form(form, base_url)
-        if DOWNLOAD_MEANING.search(submit_words) and DOWNLOAD_MEANING.search(action + submit_words):
-            return _as_form(form, base_url)
-    return None
+        candidates.append(form)
+    # A lone drop-down form is the download form whatever its button says.
+    return _as_form(candidates[0], base_url) if len(candidates) == 1 else None
 
 
 def _submitted_files(soup: BeautifulSoup) -> tuple[str, ...]:
@@ -199,16 +313,22 @@ def _submitted_files(soup: BeautifulSoup) -> tuple[str, ...]:
     return tuple(names)
 
 
-def read_student_page(html: str | bytes, base_url: str) -> StudentPage:
+def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = None) -> StudentPage:
     """Read a student's page: the code, the download form, or why there is neither."""
+    profile = _profile(profile)
     soup = parse(html)
-    code = _confirmation_code(soup)
-    download = _download_form(soup, base_url)
-    text = _words(soup.body or soup)
-    nothing_submitted = bool(NO_FILES_MEANING.search(text)) and download is None
+    code, code_note = _confirmation_code(soup, profile)
+    download = _download_form(soup, base_url, profile)
+    body = soup.body or soup
+    nothing_submitted = bool(profile.no_files.search(_words(body))) and download is None
+    notes = [code_note] if code_note else []
+    if download is None and not nothing_submitted:
+        notes.append("no form with a drop-down and a button matching download_form.button_words")
     problem = None
     if code is None and download is None:
-        for text in (soup.body or soup).find_all(string=ERROR_MEANING):
+        for text in body.find_all(string=profile.error):
+            if isinstance(text, Comment) or text.parent.name in ("script", "style", "title"):
+                continue
             words = _words(text.parent)
             if len(words) < 300:
                 problem = words
@@ -220,4 +340,5 @@ def read_student_page(html: str | bytes, base_url: str) -> StudentPage:
         files=_submitted_files(soup),
         problem=problem,
         nothing_submitted=nothing_submitted,
+        notes=notes,
     )

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from bs4 import BeautifulSoup
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, create_cookie
 from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .protocol import Cookie
+from .site_profile import SiteProfile
 
 CHUNK = 256 * 1024
 TIMEOUT = (10, 60)  # connect, read: seconds
@@ -41,6 +43,15 @@ class StudentFailed(Exception):
 
 class TransferCut(StudentFailed):
     """The connection broke mid-transfer: worth another try."""
+
+
+class SearchFormMissing(StudentFailed):
+    """No form on eTMA's search page asks for a module and a PI; ``forms`` says what was there."""
+
+    def __init__(self, message: str, page_url: str, forms: list[str]) -> None:
+        super().__init__(message)
+        self.page_url = page_url
+        self.forms = forms
 
 
 class Cancelled(Exception):
@@ -95,11 +106,26 @@ def _server_filename(response: requests.Response) -> str:
     return message.get_filename() or ""
 
 
+def _header_charset(response: requests.Response) -> str | None:
+    """The charset named in the Content-Type header, if any (a browser lets it win)."""
+    message = EmailMessage()
+    message["Content-Type"] = response.headers.get("Content-Type", "text/html")
+    return message.get_content_charset()
+
+
 class EtmaSession:
     """Talks to eTMA as the tutor, with the cookies their browser holds."""
 
-    def __init__(self, etma_url: str, cookies: tuple[Cookie, ...], *, retries: int = 3) -> None:
+    def __init__(
+        self,
+        etma_url: str,
+        cookies: tuple[Cookie, ...],
+        *,
+        profile: SiteProfile | None = None,
+        retries: int = 3,
+    ) -> None:
         self.etma_url = etma_url
+        self.profile = profile if profile is not None else SiteProfile.builtin()
         self.http = requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT
         self.http.cookies = RequestsCookieJar(policy=OriginOnlyPolicy(etma_url))
@@ -173,27 +199,38 @@ class EtmaSession:
             raise StudentFailed(f"eTMA answered with an error (HTTP {response.status_code}).")
         return response
 
-    def _page(self, method: str, url: str, data=None) -> tuple[str, str]:
+    def _page(self, method: str, url: str, data=None) -> tuple[BeautifulSoup, str]:
+        """The parsed page and its final address; a login page ends the session."""
         response = self._send(method, url, data=data)
-        soup = etma_pages.parse(response.content)
-        if etma_pages.looks_like_login(soup):
+        # Parse the bytes, not response.text: requests assumes Latin-1 when the header names no
+        # charset, while the page's own meta tag may say otherwise.
+        soup = etma_pages.parse(response.content, _header_charset(response))
+        if etma_pages.looks_like_login(soup, self.profile, response.url):
             raise SessionExpired("eTMA showed its login page.")
-        return response.text, response.url
+        return soup, response.url
+
+    def search_page_url(self) -> str:
+        """Where the search form should be: the profile's path under the eTMA address."""
+        path = self.profile.search_path
+        return urljoin(self.etma_url, path) if path else self.etma_url
 
     def search_form(self) -> etma_pages.SearchForm:
         """The admin tab's module + PI form, found once per session."""
         if self._search_form is None:
-            html, url = self._page("GET", self.etma_url)
-            found = etma_pages.find_search_form(html, url)
+            soup, url = self._page("GET", self.search_page_url())
+            found = etma_pages.find_search_form(soup, url, self.profile)
             if found is None:
-                admin = etma_pages.find_admin_link(html, url)
+                admin = etma_pages.find_admin_link(soup, url, self.profile)
                 if admin:
-                    html, url = self._page("GET", admin)
-                    found = etma_pages.find_search_form(html, url)
+                    soup, url = self._page("GET", admin)
+                    found = etma_pages.find_search_form(soup, url, self.profile)
             if found is None:
-                raise StudentFailed(
+                raise SearchFormMissing(
                     "Could not find eTMA's student search form (module code and PI) at "
-                    f"{self.etma_url}; check the eTMA address in the extension's options."
+                    f"{url}; check the eTMA address in the extension's options, or the "
+                    "helper's site profile.",
+                    url,
+                    etma_pages.describe_forms(soup, url),
                 )
             self._search_form = found
         return self._search_form
@@ -203,11 +240,11 @@ class EtmaSession:
         search = self.search_form()
         payload = search.form.payload(**{search.module_field: module, search.pi_field: pi})
         if search.form.method == "post":
-            html, url = self._page("POST", search.form.action, data=payload)
+            soup, url = self._page("POST", search.form.action, data=payload)
         else:
             request = requests.Request("GET", search.form.action, params=payload).prepare()
-            html, url = self._page("GET", request.url)
-        return etma_pages.read_student_page(html, url)
+            soup, url = self._page("GET", request.url)
+        return etma_pages.read_student_page(soup, url, self.profile)
 
     def download_zip(
         self, form: etma_pages.Form, zip_path: Path, cancelled: threading.Event
@@ -235,7 +272,7 @@ class EtmaSession:
             is_attachment = "attachment" in response.headers.get("Content-Disposition", "").lower()
             if kind in ("text/html", "application/xhtml+xml") and not is_attachment:
                 soup = etma_pages.parse(response.raw.read(512 * 1024, decode_content=True))
-                if etma_pages.looks_like_login(soup):
+                if etma_pages.looks_like_login(soup, self.profile, response.url):
                     raise SessionExpired("eTMA showed its login page instead of the zip.")
                 raise StudentFailed("eTMA answered with a web page instead of the zip file.")
             expected = response.headers.get("Content-Length")

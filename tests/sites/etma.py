@@ -15,6 +15,11 @@ LOGIN_PATH = "/etma/login"
 ADMIN_PATH = "/etma/admin"
 CHUNK = 64 * 1024
 STALL_SECONDS = 30.0
+# The form fields each markup uses: the variant renames every one, as another site would.
+FIELDS = {
+    "classic": {"module": "course_code", "pi": "student_pi", "token": "token", "type": "file_type"},
+    "variant": {"module": "crs", "pi": "ident", "token": "dl_token", "type": "fmt"},
+}
 
 
 class EtmaHandler(PageHandler):
@@ -25,6 +30,30 @@ class EtmaHandler(PageHandler):
 
     def count_hit(self, method: str, path: str) -> None:
         self.sites.count_etma_hit(method, path)
+
+    @property
+    def variant(self) -> bool:
+        """Serve the same facts in other markup (divs, new names, absolute actions, cp1252)."""
+        return self.sites.etma_markup == "variant"
+
+    def field(self, meaning: str) -> str:
+        """The name this markup gives the form field for ``meaning``."""
+        return FIELDS["variant" if self.variant else "classic"][meaning]
+
+    def send_page(
+        self,
+        title: str,
+        body_html: str,
+        status: int = 200,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """The variant is windows-1252, declared only by its meta tag, as old systems do."""
+        if not self.variant:
+            super().send_page(title, body_html, status, headers)
+            return
+        page = self.page_html(title, body_html).replace("charset=utf-8", "charset=windows-1252")
+        body = page.encode("windows-1252", errors="xmlcharrefreplace")
+        self.send_body(status, "text/html", body, headers)
 
     def route(self, method: str, path: str) -> None:
         if path == LOGIN_PATH:
@@ -71,6 +100,9 @@ class EtmaHandler(PageHandler):
         return f'<table cellpadding="4" cellspacing="2"><tr>{"".join(cells)}</tr></table>'
 
     def admin(self) -> None:
+        if self.variant:
+            self.send_page("EAB/admin", self._tabs("EAB/admin") + self._variant_admin())
+            return
         self.send_page(
             "EAB/admin",
             self._tabs("EAB/admin")
@@ -88,10 +120,23 @@ class EtmaHandler(PageHandler):
             ),
         )
 
+    def _variant_admin(self) -> str:
+        action = self.sites.etma_url.rstrip("/") + "/etma/student"
+        return (
+            "<DIV class='panel'><H2>Find a student\u2019s submission</H2>"
+            f'<FORM ACTION="{action}" name="f0" METHOD="POST" id="x9">'
+            '<INPUT name="sessionKey" TYPE="hidden" value="a1b2">'
+            '<div class="row"><span class="lbl">Course</span>'
+            '<div class="fld"><INPUT id="q1" name="crs" maxlength="8"></div></div>'
+            '<div class="row"><span class="lbl">Personal identifier</span>'
+            '<div class="fld"><INPUT NAME="ident" TYPE="TEXT" id="q2"></div></div>'
+            "<div><BUTTON>Find student</BUTTON></div></FORM></DIV>"
+        )
+
     def _lookup(self) -> tuple[str, str, Student | None]:
         """(module, PI, student) from the form; student is None when there is no record."""
-        module = self.form.get("course_code", "").strip().upper()
-        pi = self.form.get("student_pi", "").strip().upper()
+        module = self.form.get(self.field("module"), "").strip().upper()
+        pi = self.form.get(self.field("pi"), "").strip().upper()
         if module != self.sites.cohort.module:
             return module, pi, None
         try:
@@ -101,6 +146,13 @@ class EtmaHandler(PageHandler):
 
     def _error(self, message: str) -> None:
         # Like the real system: an error is an ordinary page with status 200.
+        if self.variant:
+            self.send_page(
+                "Error",
+                f"<DIV class='msg'>Sorry \u2013 {esc(message)}.</DIV>"
+                f"<div><a href='{ADMIN_PATH}'>New search</a></div>",
+            )
+            return
         self.send_page(
             "Error",
             self._tabs("EAB/admin") + f"<p><b>Error: {esc(message)}</b></p>"
@@ -111,6 +163,9 @@ class EtmaHandler(PageHandler):
         module, pi, student = self._lookup()
         if student is None:
             self._error(f"no student record found for {pi or '(none)'} on {module or '(none)'}")
+            return
+        if self.variant:
+            self._variant_student_page(module, student)
             return
         details = (
             '<table border="1" cellpadding="3" cellspacing="0">'
@@ -150,11 +205,49 @@ class EtmaHandler(PageHandler):
             f'<p><a href="{ADMIN_PATH}">New search</a></p>',
         )
 
+    def _variant_student_page(self, module: str, student: Student) -> None:
+        """Definition list and divs, the code label split by a no-break space, a <button>."""
+        facts = (
+            ("Student name", student.name),
+            ("PI", student.pi),
+            ("Module", module),
+            ("Assignment", self.sites.cohort.assignment),
+        )
+        details = "".join(f"<DT>{esc(k)}</DT><DD>{esc(v)}</DD>" for k, v in facts)
+        code = (
+            "<DT>Confirmation\u00a0code</DT>"
+            f"<DD><span class='c'><STRONG>{esc(student.code)}</STRONG></span></DD>"
+        )
+        if not student.files:
+            files = "<div class='note'>Nothing has been submitted yet.</div>"
+        else:
+            names = "".join(f"<LI>{esc(name)}</LI>" for name in student.files)
+            action = self.sites.etma_url.rstrip("/") + "/etma/download"
+            hidden = (
+                (self.field("module"), module),
+                (self.field("pi"), student.pi),
+                (self.field("token"), self.sites.issue_download_token()),
+            )
+            files = (
+                f"<div class='files'><H3>Files</H3><UL>{names}</UL>"
+                f'<FORM METHOD="post" ACTION="{action}">'
+                + "".join(f'<INPUT VALUE="{esc(v)}" TYPE="HIDDEN" NAME="{n}">' for n, v in hidden)
+                + f'<SELECT NAME="{self.field("type")}">'
+                '<OPTION VALUE="zip" SELECTED>Zip archive</OPTION></SELECT> '
+                '<BUTTON TYPE="submit">Get files</BUTTON></FORM></div>'
+            )
+        self.send_page(
+            "Student",
+            self._tabs("EAB/admin")
+            + f"<div class='rec'><H2>{esc(student.name)}</H2><DL>{details}{code}</DL></div>"
+            + files,
+        )
+
     def download(self) -> None:
-        if not self.sites.is_download_token(self.form.get("token")):
+        if not self.sites.is_download_token(self.form.get(self.field("token"))):
             self._error("your download request has expired; please search for the student again")
             return
-        if self.form.get("file_type", "zip") != "zip":
+        if self.form.get(self.field("type"), "zip") != "zip":
             self._error("unknown file type")
             return
         module, pi, student = self._lookup()

@@ -32,7 +32,9 @@ class PracticeSites:
     """Both practice sites for one cohort, with knobs tests may change while they run.
 
     ``latency`` (seconds, every request of both sites), ``zip_pad_to`` (bytes, pad each zip to
-    about this size) and ``faults`` are read on every request, so they can be set at any time.
+    about this size), ``faults`` and ``etma_markup`` (``"classic"``, or ``"variant"``: the same
+    facts in other markup, to prove the helper reads pages by meaning) are read on every request,
+    so they can be set at any time.
     """
 
     OSCAR_LOGIN: tuple[str, str] = ("tutor", "oscar-demo")
@@ -52,6 +54,7 @@ class PracticeSites:
         self.latency = latency
         self.zip_pad_to = zip_pad_to
         self.faults = faults if faults is not None else Faults()
+        self.etma_markup = "classic"
         self.verbose = verbose
         self.oscar_sessions = SessionStore()
         self.etma_sessions = SessionStore()

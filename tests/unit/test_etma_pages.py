@@ -85,3 +85,92 @@ def test_page_without_download_form_says_nothing_submitted():
 def test_login_page_recognised_by_its_password_field():
     assert looks_like_login(parse("<form><input name=u><input type=PASSWORD name=p></form>"))
     assert not looks_like_login(parse("<form><input name=u></form>"))
+
+
+# --- the same facts in other markup, read with the built-in profile ---------------------------
+
+
+def test_search_form_found_in_divs_with_new_ids_uppercase_tags_and_an_absolute_action():
+    html = """<DIV class=outer><div class=inner><FORM METHOD="Post" id="zz" ACTION=
+      " https://other.example/cgi/find ">
+      <INPUT TYPE="HIDDEN" NAME="student_pi" VALUE="ignored">
+      <div class=row><span>Course</span><div><div><INPUT NAME="c_1" ID="k9"></div></div></div>
+      <div class=row><span>Personal identifier</span><INPUT id=k8 TYPE=TEXT name=c_2></div>
+      <BUTTON>Find</BUTTON></FORM></div></DIV>"""
+    found = find_search_form(html, BASE)
+    assert found is not None
+    assert (found.module_field, found.pi_field) == ("c_1", "c_2")
+    assert found.form.action == "https://other.example/cgi/find"
+    assert found.form.method == "post"
+
+
+def test_search_form_found_by_aria_labels_and_definition_lists():
+    html = """<form action=s><dl><dt>Module</dt><dd><input name=a></dd></dl>
+      <span id=l2>Student number</span><input aria-labelledby=l2 name=b></form>"""
+    found = find_search_form(html, BASE)
+    assert found is not None and (found.module_field, found.pi_field) == ("a", "b")
+
+
+def test_code_read_from_a_definition_list_with_its_label_split_over_tags():
+    html = "<dl><dt><b>Confirmation</b> <i>code</i></dt><dd><span><strong>zx81-0002</strong>"
+    assert read_student_page(html + "</span></dd></dl>", BASE).code == "ZX81-0002"
+
+
+def test_page_in_windows_1252_declared_only_by_meta_tag_is_decoded_by_that_charset():
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+        "</head><body><p>Student\u2019s record</p><p>Confirmation\xa0code: <b>AB12-CD34</b></p>"
+        "</body></html>"
+    ).encode("windows-1252")
+    soup = parse(html)
+    assert "Student\u2019s record" in soup.get_text()
+    assert read_student_page(html, BASE).code == "AB12-CD34"
+
+
+def test_page_labelled_latin_1_is_read_as_windows_1252_as_browsers_do():
+    html = b'<meta charset="ISO-8859-1"><p>It\x92s here. Confirmation code \x96 QW12-ER34</p>'
+    page = read_student_page(html, BASE)
+    assert page.code == "QW12-ER34"
+    assert "It\u2019s here" in parse(html).get_text()
+
+
+def test_charset_from_the_http_header_wins_over_the_meta_tag():
+    html = '<meta charset="windows-1252"><p>Caf\u00e9</p>'.encode()
+    assert "Caf\u00e9" in parse(html, "utf-8").get_text()
+
+
+def test_download_form_chosen_by_its_button_words_among_several_drop_down_forms():
+    html = """<form action=/sort><select name=order><option>name</option></select>
+      <input type=submit value=Sort></form>
+      <FORM ACTION="http://etma.example/get" METHOD=POST><SELECT NAME=kind>
+      <OPTION VALUE=pdf>PDF</OPTION><OPTION VALUE=zip SELECTED>Zip</OPTION></SELECT>
+      <BUTTON>Get the files</BUTTON></FORM>"""
+    page = read_student_page(html, BASE)
+    assert page.download.action == "http://etma.example/get"
+    assert page.download.payload() == [("kind", "zip")]
+    assert page.download.choices == ("kind = zip (Zip)",)
+
+
+def test_student_page_in_a_div_layout_gives_code_files_and_form():
+    html = """<div id=wrap><div class=rec><div class=k>Confirmation code</div>
+      <div class=v><div><span>JK45-LM67</span></div></div></div>
+      <ul><li>TMA02_report.docx</li><li>analysis.py</li></ul>
+      <form action=dl method=post><input name=t type=hidden value=1>
+      <select name=ft><option value=zip>Zip</option></select><input type=image alt=Download>
+      </form></div>"""
+    page = read_student_page(html, BASE)
+    assert page.code == "JK45-LM67"
+    assert page.files == ("TMA02_report.docx", "analysis.py")
+    assert page.download.action == "https://etma.example/admin/dl"
+
+
+def test_a_code_is_not_a_word_of_prose_after_the_label():
+    page = read_student_page("<p>Confirmation code: none issued yet</p>", BASE)
+    assert page.code is None
+    assert page.notes[0].startswith("found the code label")
+
+
+def test_login_page_recognised_by_its_address_when_it_has_no_password_field():
+    soup = parse("<p>Choose how to sign in</p><a href=/sso/start>University login</a>")
+    assert looks_like_login(soup, url="https://login.example/idp/signin?next=/etma")
+    assert not looks_like_login(soup, url="https://etma.example/etma/authors")
