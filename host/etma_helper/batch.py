@@ -13,12 +13,19 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
-from .etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed, TransferCut
+from .etma_session import (
+    Cancelled,
+    DownloadedZip,
+    EtmaSession,
+    SessionExpired,
+    StudentFailed,
+    TransferCut,
+)
 from .ledger import Ledger, Outcome
 from .protocol import Job
 from .records import JobSummary, StudentRecord
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 STAGING = ".etma-partial"
 CODES_CSV = "confirmation_codes.csv"
 DOWNLOAD_ATTEMPTS = 3
+UNPACKERS = 2
 NEEDS_LOGIN = "Your eTMA session has ended: log in to eTMA in the browser, then run this again."
 
 
@@ -88,6 +96,9 @@ class BatchRunner:
         self._local = threading.local()
         self._sessions: list[EtmaSession] = []
         self._sessions_lock = threading.Lock()
+        self._search_form = None
+        self._form_lock = threading.Lock()
+        self._unpackers: ThreadPoolExecutor
 
     def cancel(self) -> None:
         """Stop new work now and cut in-flight transfers."""
@@ -100,21 +111,36 @@ class BatchRunner:
         session = getattr(self._local, "session", None)
         if session is None:
             session = EtmaSession(self.job.etma_url, self.job.cookies, profile=self.profile)
-            self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)
+            # The search form is the same for every student: one worker reads it, all use it.
+            with self._form_lock:
+                if self._search_form is None:
+                    self._search_form = session.search_form()
+            session.use_search_form(self._search_form)
+            self._local.session = session
         return session
 
     def run(self) -> JobSummary:
-        """Fetch every student; return the summary once all have a final state."""
+        """Fetch every student; return the summary once all have a final state.
+
+        Workers only talk to eTMA; each finished download is unpacked by a separate pool, so the
+        connections never sit idle while files are written.
+        """
         started = time.monotonic()
         job = self.job
         self.ledger.start_job(
             self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
         )
+        # pandas takes a noticeable moment to import: do it while the network is busy.
+        threading.Thread(target=_warm_up_export, daemon=True).start()
         workers = min(self.settings.concurrency, len(job.pis))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etma") as pool:
-            records = list(pool.map(self._fetch_one, job.pis))
+        with (
+            ThreadPoolExecutor(workers, thread_name_prefix="etma") as fetchers,
+            ThreadPoolExecutor(UNPACKERS, thread_name_prefix="unpack") as self._unpackers,
+        ):
+            stages = list(fetchers.map(self._fetch_one, job.pis))
+            records = [s.result() if isinstance(s, Future) else s for s in stages]
         with self._sessions_lock:
             for session in self._sessions:
                 session.close()
@@ -143,19 +169,29 @@ class BatchRunner:
             seconds=time.monotonic() - started,
         )
 
-    def _fetch_one(self, pi: str) -> StudentRecord:
+    def _fetch_one(self, pi: str) -> StudentRecord | Future[StudentRecord]:
+        """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
         if self.cancelled.is_set():
-            outcome = Outcome(pi, "cancelled", "Cancelled before it started.")
-        elif self.login_lost.is_set():
-            outcome = Outcome(pi, "needs_login", NEEDS_LOGIN)
-        else:
-            outcome = self._already_on_disk(pi)
-            if outcome is None:
-                self.emit(StudentRecord(pi, "working"))
-                outcome = self._attempt(pi)
+            return self._finish(Outcome(pi, "cancelled", "Cancelled before it started."))
+        if self.login_lost.is_set():
+            return self._finish(Outcome(pi, "needs_login", NEEDS_LOGIN))
+        earlier = self._already_on_disk(pi)
+        if earlier is not None:
+            return self._finish(earlier)
+        self.emit(StudentRecord(pi, "working"))
+        stage = self._guarded(pi, self._fetch, pi)
+        if isinstance(stage, Outcome):
+            return self._finish(stage)
+        return self._unpackers.submit(self._unpack_and_finish, pi, *stage)
+
+    def _unpack_and_finish(self, pi: str, code: str, downloaded: DownloadedZip) -> StudentRecord:
+        return self._finish(self._guarded(pi, self._unpack, pi, code, downloaded))
+
+    def _finish(self, outcome: Outcome) -> StudentRecord:
+        """Record a student's final outcome in the ledger, then report it."""
         self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
         record = StudentRecord(
-            pi,
+            outcome.pi,
             outcome.state,
             outcome.reason,
             outcome.code,
@@ -191,9 +227,10 @@ class BatchRunner:
             earlier.zip_sha256,
         )
 
-    def _attempt(self, pi: str) -> Outcome:
+    def _guarded(self, pi: str, stage, *args):
+        """Run one stage for a student, turning every failure into that student's outcome."""
         try:
-            return self._fetch(pi)
+            return stage(*args)
         except SessionExpired:
             self.login_lost.set()
             return Outcome(pi, "needs_login", NEEDS_LOGIN)
@@ -206,10 +243,9 @@ class BatchRunner:
         except Exception:
             log.exception("unexpected failure for one student")
             return Outcome(pi, "failed", "Unexpected problem; the helper's log has details.")
-        finally:
-            shutil.rmtree(self.folder / STAGING / pi, ignore_errors=True)
 
-    def _fetch(self, pi: str) -> Outcome:
+    def _fetch(self, pi: str) -> Outcome | tuple[str, DownloadedZip]:
+        """Read the student's page and download their zip: a final outcome, or (code, zip)."""
         session = self._session()
         page = session.student_page(self.job.module, pi)
         if page.code is None and page.download is None:
@@ -227,18 +263,35 @@ class BatchRunner:
             if self.cancelled.is_set():
                 raise Cancelled()
             try:
-                downloaded = session.download_zip(
+                return code, session.download_zip(
                     page.download, staging / "script.zip", self.cancelled
                 )
-                break
             except TransferCut:
                 if attempt == DOWNLOAD_ATTEMPTS or self.cancelled.is_set():
+                    shutil.rmtree(staging, ignore_errors=True)
                     raise
                 time.sleep(0.5 * attempt)
-        files = unpack(downloaded.path, staging / "files")
-        target = self.folder / pi
-        move_into(staging / "files", target, [f.path for f in files])
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        raise AssertionError("unreachable")
+
+    def _unpack(self, pi: str, code: str, downloaded: DownloadedZip) -> Outcome:
+        """Unpack a verified zip into the student's folder."""
+        staging = downloaded.path.parent
+        try:
+            files = unpack(downloaded.path, staging / "files")
+            target = self.folder / pi
+            move_into(staging / "files", target, [f.path for f in files])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         log.info("student done: %d files, %d bytes", len(files), downloaded.size)
         return Outcome(
             pi, "done", "", code, str(target), tuple(files), downloaded.size, downloaded.sha256
         )
+
+
+def _warm_up_export() -> None:
+    """Import what the codes table needs, so writing it at the end costs no wait."""
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401

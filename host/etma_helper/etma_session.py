@@ -235,6 +235,10 @@ class EtmaSession:
             self._search_form = found
         return self._search_form
 
+    def use_search_form(self, form: etma_pages.SearchForm) -> None:
+        """Use a search form another session already found (it is the same for everyone)."""
+        self._search_form = form
+
     def student_page(self, module: str, pi: str) -> etma_pages.StudentPage:
         """Submit the search form for one student and read the page it returns."""
         search = self.search_form()
