@@ -44,8 +44,9 @@ class HelperInstall:
     env: dict[str, str]
 
 
-def install_helper(home: Path, register: bool = True) -> HelperInstall:
-    """Run install.py into a private home exactly as a user would, for one Chromium profile."""
+def install_helper(home: Path, register: bool = True, browser: str = "chromium") -> HelperInstall:
+    """Run install.py into a private home exactly as a user would: for one Chromium profile, or
+    with ``browser="firefox"`` for Firefox (``<home>/.mozilla/native-messaging-hosts/``)."""
     prefix, profile, download_root = home / "prefix", home / "profile", home / "Downloads" / "eTMA"
     env = {
         **os.environ,
@@ -58,6 +59,7 @@ def install_helper(home: Path, register: bool = True) -> HelperInstall:
     }
     profile.mkdir(parents=True, exist_ok=True)
     if register:
+        where = ["--chromium-profile", str(profile)] if browser == "chromium" else []
         subprocess.run(
             [
                 sys.executable,
@@ -66,9 +68,8 @@ def install_helper(home: Path, register: bool = True) -> HelperInstall:
                 str(prefix),
                 "--system-site-packages",
                 "--browser",
-                "chromium",
-                "--chromium-profile",
-                str(profile),
+                browser,
+                *where,
             ],
             check=True,
             env=env,
