@@ -28,7 +28,7 @@ from . import etma_pages
 from .protocol import Cookie
 from .site_profile import SiteProfile
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 TIMEOUT = (10, 60)  # connect, read: seconds
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 

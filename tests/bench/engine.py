@@ -191,7 +191,7 @@ def run_helper(
             helper.host.receive_until("reply", "hello", timeout=30)
             sites.reset_hits()
             job = {
-                "etma_url": sites.etma_url,
+                "etma_url": etma_admin_url(sites),
                 "module": MODULE,
                 "assignment": ASSIGNMENT,
                 "pis": pis,
@@ -240,7 +240,7 @@ def run_in_process(sites: PracticeSites, pis: list[str]) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory(prefix="etma-bench-inproc-") as tmp:
         job = Job(
             action="download",
-            etma_url=sites.etma_url,
+            etma_url=etma_admin_url(sites),
             module=MODULE,
             assignment=ASSIGNMENT,
             pis=tuple(pis),

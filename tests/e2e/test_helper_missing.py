@@ -18,6 +18,7 @@ def test_download_without_the_helper_names_the_install_command(tmp_path, sites):
         chromium.click_toolbar(driver, toolbar, "download")
         message = chromium.wait_for_message(driver, toolbar, "not installed")
         assert "python3 install.py" in message
-        assert set(chromium.row_states(driver).values()) == {"idle"}
+        # The message changes at once; the rows follow on the next animation frame.
+        chromium.wait(driver, 10).until(lambda d: set(chromium.row_states(d).values()) == {"idle"})
     finally:
         driver.quit()
