@@ -6,6 +6,7 @@ finished stay finished and the rest are marked "needs login".
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -110,7 +111,12 @@ class BatchRunner:
     def _session(self) -> EtmaSession:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = EtmaSession(self.job.etma_url, self.job.cookies, profile=self.profile)
+            session = EtmaSession(
+                self.job.etma_url,
+                self.job.cookies,
+                profile=self.profile,
+                read_timeout=self.settings.read_timeout,
+            )
             with self._sessions_lock:
                 self._sessions.append(session)
             # The search form is the same for every student: one worker reads it, all use it.
@@ -216,16 +222,7 @@ class BatchRunner:
                     return None
             except OSError:
                 return None
-        return Outcome(
-            pi,
-            "done",
-            "Already downloaded earlier.",
-            earlier.code,
-            earlier.folder,
-            earlier.files,
-            earlier.zip_bytes,
-            earlier.zip_sha256,
-        )
+        return dataclasses.replace(earlier, reason="Already downloaded earlier.")
 
     def _guarded(self, pi: str, stage, *args):
         """Run one stage for a student, turning every failure into that student's outcome."""

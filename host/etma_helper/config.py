@@ -40,6 +40,7 @@ class Settings:
     download_root: Path
     concurrency: int = 4
     profile: Path | None = None  # the user's site profile (JSON); None = the built-in one
+    read_timeout: float = 60  # seconds eTMA may stay silent before a request is retried
 
     @classmethod
     def load(cls) -> Settings:
@@ -61,7 +62,12 @@ class Settings:
         if profile is not None and not (isinstance(profile, str) and profile.strip()):
             log.warning("profile %r is not a file path; using the built-in site profile", profile)
             profile = None
+        read_timeout = values.get("read_timeout", 60)
+        if not isinstance(read_timeout, (int, float)) or not 1 <= read_timeout <= 600:
+            log.warning("read_timeout %r out of range 1-600 s; using 60", read_timeout)
+            read_timeout = 60
         return cls(
+            read_timeout=read_timeout,
             download_root=Path(os.path.expanduser(root)) if root else default_download_root(),
             concurrency=concurrency,
             profile=Path(os.path.expanduser(profile)) if profile else None,
@@ -74,5 +80,7 @@ class Settings:
         data = {"download_root": str(self.download_root), "concurrency": self.concurrency}
         if self.profile is not None:
             data["profile"] = str(self.profile)
+        if self.read_timeout != 60:
+            data["read_timeout"] = self.read_timeout
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return path

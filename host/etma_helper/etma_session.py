@@ -13,7 +13,8 @@ import socket
 import threading
 import zipfile
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import collapse_rfc2231_value
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -26,10 +27,11 @@ from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .protocol import Cookie
+from .safe_names import safe_component
 from .site_profile import SiteProfile
 
 CHUNK = 1024 * 1024
-TIMEOUT = (10, 60)  # connect, read: seconds
+CONNECT_TIMEOUT = 10  # seconds
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 
 
@@ -97,18 +99,20 @@ class DownloadedZip:
     sha256: str
 
 
-def _server_filename(response: requests.Response) -> str:
-    header = response.headers.get("Content-Disposition", "")
-    if not header:
-        return ""
-    message = EmailMessage()
-    message["Content-Disposition"] = header
-    return message.get_filename() or ""
+def server_filename(content_disposition: str) -> str:
+    """The attachment's name (RFC 6266, ``filename*`` preferred), made safe for any OS."""
+    message = Message()
+    message["Content-Disposition"] = content_disposition
+    names = [v for k, v in message.get_params([], header="content-disposition") if k == "filename"]
+    # the RFC 2231 form (filename*) comes back as a tuple; RFC 6266 says it wins
+    extended = [v for v in names if isinstance(v, tuple)]
+    name = collapse_rfc2231_value((extended or names or [""])[0])
+    return safe_component(name.replace("\\", "/").rsplit("/", 1)[-1]) if name else ""
 
 
 def _header_charset(response: requests.Response) -> str | None:
     """The charset named in the Content-Type header, if any (a browser lets it win)."""
-    message = EmailMessage()
+    message = Message()
     message["Content-Type"] = response.headers.get("Content-Type", "text/html")
     return message.get_content_charset()
 
@@ -123,8 +127,10 @@ class EtmaSession:
         *,
         profile: SiteProfile | None = None,
         retries: int = 3,
+        read_timeout: float = 60,
     ) -> None:
         self.etma_url = etma_url
+        self.timeout = (CONNECT_TIMEOUT, read_timeout)
         self.profile = profile if profile is not None else SiteProfile.builtin()
         self.http = requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT
@@ -182,7 +188,9 @@ class EtmaSession:
 
     def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
         try:
-            response = self.http.request(method, url, data=data, stream=stream, timeout=TIMEOUT)
+            response = self.http.request(
+                method, url, data=data, stream=stream, timeout=self.timeout
+            )
         except requests.exceptions.RetryError as err:
             raise StudentFailed("eTMA kept answering with server errors; try again later.") from err
         except requests.exceptions.Timeout as err:
@@ -307,4 +315,9 @@ class EtmaSession:
         except (zipfile.BadZipFile, OSError) as err:
             raise StudentFailed("eTMA sent a file that is not a valid zip.") from err
         part_path.replace(zip_path)
-        return DownloadedZip(zip_path, _server_filename(response), size, digest.hexdigest())
+        return DownloadedZip(
+            zip_path,
+            server_filename(response.headers.get("Content-Disposition", "")),
+            size,
+            digest.hexdigest(),
+        )

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS students (
     code TEXT NOT NULL,
     folder TEXT,
     files TEXT NOT NULL,
+    zip_name TEXT,
     zip_bytes INTEGER,
     zip_sha256 TEXT,
     finished REAL NOT NULL,
@@ -75,6 +76,7 @@ class Outcome:
     files: tuple[FileEntry, ...] = ()
     zip_bytes: int | None = None
     zip_sha256: str | None = None
+    zip_name: str | None = None
 
 
 class Ledger:
@@ -116,8 +118,8 @@ class Ledger:
         files = json.dumps([[f.path, f.size, f.sha256] for f in outcome.files])
         self._write(
             "INSERT OR REPLACE INTO students (job_id, pi, module, action, state, reason, code,"
-            " folder, files, zip_bytes, zip_sha256, finished)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " folder, files, zip_name, zip_bytes, zip_sha256, finished)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job_id,
                 outcome.pi,
@@ -128,6 +130,7 @@ class Ledger:
                 outcome.code,
                 outcome.folder,
                 files,
+                outcome.zip_name,
                 outcome.zip_bytes,
                 outcome.zip_sha256,
                 time.time(),
@@ -141,39 +144,38 @@ class Ledger:
 
     def last_download(self, module: str, pi: str) -> Outcome | None:
         """The student's most recent completed download in any job, if there is one."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256"
-                " FROM students WHERE module = ? AND pi = ? AND action = 'download'"
-                " AND state = 'done' ORDER BY finished DESC LIMIT 1",
-                (module, pi),
-            ).fetchone()
-        if row is None:
-            return None
-        files = tuple(FileEntry(*entry) for entry in json.loads(row[5]))
-        return Outcome(row[0], row[1], row[2], row[3], row[4], files, row[6], row[7])
+        rows = self._outcomes(
+            "module = ? AND pi = ? AND action = 'download' AND state = 'done'"
+            " ORDER BY finished DESC LIMIT 1",
+            (module, pi),
+        )
+        return rows[0] if rows else None
 
     def job_outcomes(self, job_id: str) -> dict[str, Outcome]:
         """Every student recorded for a job, by PI."""
+        return {outcome.pi: outcome for outcome in self._outcomes("job_id = ?", (job_id,))}
+
+    def _outcomes(self, where: str, params: tuple) -> list[Outcome]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256"
-                " FROM students WHERE job_id = ?",
-                (job_id,),
+                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256, zip_name"
+                f" FROM students WHERE {where}",
+                params,
             ).fetchall()
-        return {
-            row[0]: Outcome(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                tuple(FileEntry(*e) for e in json.loads(row[5])),
-                row[6],
-                row[7],
+        return [
+            Outcome(
+                pi,
+                state,
+                reason,
+                code,
+                folder,
+                tuple(FileEntry(*entry) for entry in json.loads(files)),
+                size,
+                sha256,
+                name,
             )
-            for row in rows
-        }
+            for pi, state, reason, code, folder, files, size, sha256, name in rows
+        ]
 
     def recent_jobs(self, limit: int = 10) -> list[dict]:
         """The newest jobs with their counts, for the popup and the command line."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import zipfile
 from io import BytesIO
+
+import pytest
 
 from etma_helper.batch import BatchRunner
 from etma_helper.protocol import Job
@@ -132,3 +135,45 @@ def test_corrupt_zip_fails_with_reason_and_leaves_no_folder(fresh_sites, cohort,
     summary, events = run(make_job(fresh_sites, [student.pi]), settings)
     assert events[-1].state == "failed" and "not a valid zip" in events[-1].reason
     assert not (settings.download_root / "TM351" / student.pi).exists()
+
+
+def one_student_with(sites, cohort, settings, fault, times=1_000_000, **changes):
+    student = next(s for s in cohort.students if s.files)
+    sites.faults = Faults(per_pi={student.pi: fault}, times=times)
+    if changes:
+        settings = dataclasses.replace(settings, **changes)
+    summary, events = run(make_job(sites, [student.pi]), settings)
+    folder = settings.download_root / "TM351" / student.pi
+    return events[-1], folder, sites.etma_hits[("POST", "/etma/download")]
+
+
+@pytest.mark.parametrize("fault", ["http500", "reset"])
+def test_a_passing_server_fault_is_retried(fresh_sites, cohort, settings, fault):
+    record, folder, downloads = one_student_with(fresh_sites, cohort, settings, fault, times=1)
+    assert record.state == "done" and folder.is_dir()
+    assert downloads == 2
+
+
+@pytest.mark.parametrize(
+    "fault, reason",
+    [
+        ("http500", "HTTP 500"),
+        ("reset", "Could not reach eTMA"),
+        ("wrong_type", "web page instead of the zip"),
+    ],
+)
+def test_a_lasting_fault_fails_that_student_with_a_reason(
+    fresh_sites, cohort, settings, fault, reason
+):
+    record, folder, downloads = one_student_with(fresh_sites, cohort, settings, fault)
+    assert record.state == "failed" and reason in record.reason
+    assert not folder.exists()
+    assert downloads >= 1
+
+
+def test_a_stalled_body_times_out_and_the_retry_completes(fresh_sites, cohort, settings):
+    record, folder, downloads = one_student_with(
+        fresh_sites, cohort, settings, "stall", times=1, read_timeout=1
+    )
+    assert record.state == "done" and folder.is_dir()
+    assert downloads == 2
