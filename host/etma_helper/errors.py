@@ -19,6 +19,10 @@ class ErrorCode(IntEnum):
     INTERNAL = 9
     CALLER_NOT_ALLOWED = 10
     SITE_PROFILE_UNUSABLE = 11
+    NOT_FOUND = 12
+    CANNOT_OPEN = 13
+    NEEDS_LOGIN = 14
+    SEARCH_FORM_MISSING = 15
 
 
 class ProtocolError(Exception):

@@ -15,7 +15,7 @@ import threading
 from typing import BinaryIO
 
 from . import __version__
-from .actions import cancel, fetch, hello
+from .actions import cancel, fetch, hello, jobs, open_results, settings, student_search
 from .config import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
@@ -29,6 +29,10 @@ HANDLERS = {
     "download": fetch.handle,
     "codes": fetch.handle,
     "cancel": cancel.handle,
+    "jobs": jobs.handle,
+    "settings": settings.handle,
+    "open": open_results.handle,
+    "student_search": student_search.handle,
 }
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .errors import ErrorCode, ProtocolError
 
-ACTIONS = ("hello", "download", "codes", "cancel")
+ACTIONS = ("hello", "download", "codes", "cancel", "jobs", "settings", "open", "student_search")
 JOB_ACTIONS = ("download", "codes")
 MAX_PIS = 5000
 

@@ -1,0 +1,73 @@
+"""``open``: show the tutor their downloads folder or codes table on the desktop.
+
+Only the helper's own paths can be opened (the download root, a module's folder, its codes
+table); the message names a kind of thing, never a path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ErrorCode, ProtocolError
+from ..protocol import MODULE_PATTERN
+from . import Reply
+
+
+def _target(what: object, module: object) -> Path:
+    root = Settings.load().download_root
+    if module is not None:
+        if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "'module' is not a module code.", field="module"
+            )
+        root = root / module.strip().upper()
+    if what == "folder":
+        return root
+    if what == "codes":
+        if module is None:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "Say which module's codes to open.", field="module"
+            )
+        workbook = root / "confirmation_codes.xlsx"
+        return workbook if workbook.exists() else root / "confirmation_codes.csv"
+    raise ProtocolError(
+        ErrorCode.INVALID_FIELD, '\'what\' must be "folder" or "codes".', field="what"
+    )
+
+
+def _opener(path: Path) -> list[str] | None:
+    if sys.platform == "darwin":
+        return ["open", str(path)]
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        program = shutil.which("xdg-open")
+        return [program, str(path)] if program else None
+    return None
+
+
+def handle(host, message: dict) -> Reply:
+    path = _target(message.get("what"), message.get("module"))
+    if not path.exists():
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"There is nothing at {path} yet.", path=str(path))
+    if sys.platform == "win32":
+        os.startfile(path)  # noqa: S606 - the helper's own path, never one from the message
+        return Reply({"opened": str(path)})
+    command = _opener(path)
+    if command is None:
+        raise ProtocolError(
+            ErrorCode.CANNOT_OPEN,
+            f"This computer has no program set to open it; it is at {path}.",
+            path=str(path),
+        )
+    subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return Reply({"opened": str(path)})
