@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS students (
 CREATE INDEX IF NOT EXISTS students_by_module_pi ON students (module, pi, finished);
 """
 
+#: Changes to a ledger written by an earlier version, by the schema version they lead to.
+MIGRATIONS = {
+    2: "ALTER TABLE students ADD COLUMN zip_name TEXT",
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
 
 def default_path() -> Path:
     """e.g. ~/.local/share/etma_helper/ledger.sqlite3 on Linux."""
@@ -91,7 +97,22 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring an earlier version's ledger up to date, all at once."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # two helpers starting together: one migrates
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'jobs'").fetchone()
+            if not exists:
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    self._db.execute(statement)
+            else:
+                # Ledgers from before versioning report 0 and have the first layout.
+                for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                    self._db.execute(MIGRATIONS[target])
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:

@@ -90,14 +90,21 @@ class NativeHost:
         try:
             summary = runner.run()
             self.send(runner.job_id, "summary", status="ok", data=summary.to_message())
-        except Exception:
+        except Exception as err:
+            # The job must still end with a summary, or the page would wait for it forever.
             log.exception("job failed")
-            self.send_error(
+            reason = (
+                f"the disk refused a write ({err})"
+                if isinstance(err, OSError) or type(err).__module__ == "sqlite3"
+                else "an unexpected failure; the helper's log has details"
+            )
+            self.send(
                 runner.job_id,
-                ProtocolError(
-                    ErrorCode.INTERNAL,
-                    "The job stopped unexpectedly; the helper's log has details.",
-                ),
+                "summary",
+                status="error",
+                code=int(ErrorCode.INTERNAL),
+                message=f"The job stopped: {reason}. Run it again to finish it.",
+                params={},
             )
         finally:
             with self._lock:

@@ -102,7 +102,11 @@ def helper_env(home: Path, download_root: Path) -> dict[str, str]:
         json.dumps({"download_root": str(download_root), "concurrency": CONCURRENCY}),
         encoding="utf-8",
     )
-    return {"XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")}
+    return {
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_DATA_HOME": str(home / "data"),
+    }
 
 
 def cookie_dicts(sites: PracticeSites) -> list[dict]:

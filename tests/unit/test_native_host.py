@@ -83,3 +83,28 @@ def test_other_extensions_are_refused(tmp_path):
     reply = other.receive()
     assert reply["status"] == "error" and reply["code"] == 10
     assert other.close() == 1
+
+
+def test_a_job_that_breaks_still_ends_with_a_summary():
+    import io
+    import json as json_module
+    import sqlite3
+
+    from etma_helper.framing import FrameWriter, read_frame
+    from etma_helper.native_host import NativeHost
+
+    class BrokenRunner:
+        job_id = "job-9"
+
+        def run(self):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    out = io.BytesIO()
+    host = NativeHost(io.BytesIO(), FrameWriter(out))
+    host.start(BrokenRunner())
+    host._thread.join(5)
+    out.seek(0)
+    summary = json_module.loads(read_frame(out))
+    assert summary["type"] == "summary" and summary["id"] == "job-9"
+    assert summary["status"] == "error" and "disk" in summary["message"]
+    assert host.running_job_id is None
