@@ -3,38 +3,52 @@
 
 Usage (from the repository folder):
 
-    python3 install.py                      # install, register for the browsers found
-    python3 install.py --dry-run            # show what would be written, write nothing
-    python3 install.py --uninstall          # remove exactly what the install created
+    python3 install.py                      # install for you, register with the browsers found
+    python3 install.py --browser chromium,firefox
+    python3 install.py --dry-run            # print every file and registry key it would write
+    python3 install.py --uninstall          # remove exactly what the install wrote
+    python3 install.py --doctor             # check every registration and talk to the helper
+    sudo python3 install.py --system        # for every user of this machine (Linux, macOS);
+                                            # on Windows, from an administrator prompt (HKLM)
 
 The installer creates a virtual environment in the install prefix, installs the `etma_helper`
 package into it (a real copy, so the install survives the clone moving), writes a launcher with
-absolute paths, and writes one native-messaging host manifest per browser. Every file and folder
-it creates is listed in a receipt in the prefix; `--uninstall` removes those and nothing else.
+absolute paths (a shell script, or a .cmd on Windows) so the browser finds the right Python
+whatever its PATH, and registers one native-messaging host manifest per browser: a file in the
+folder that browser reads on Linux and macOS, a registry key naming a manifest file in the
+prefix on Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
+in the prefix; `--uninstall` removes those and nothing else, and `--doctor` checks them.
+
+Where each browser looks (`BROWSERS` below) comes from the browsers' own documentation: Chrome's
+"Native messaging" page (Linux, macOS and the Windows registry), MDN's "Native manifests" (Firefox
+on all three), Microsoft's "Native messaging" page for Edge; Brave's and Vivaldi's folders come
+from their own issue trackers and those of projects that register with them (Vivaldi on Windows
+reads Chrome's registry key: keepassxc-browser#48, ff2mpv#103).
 
 Standard library only, because it runs before anything is installed. That is also why it does
 not use nativemessaging-ng's `install()`: besides not being importable yet, it computes its
 paths from $HOME once at import, writes only the default profile folders (Chromium started with
 `--user-data-dir` never reads them), fails when `~/.config` is missing, and has no dry run,
-receipt or uninstall. The browser paths below are the same well-known ones, kept in one table.
+receipt, uninstall, system-wide scope, Flatpak/Snap handling or health check. It covers no case
+this installer needs that the table below does not already, so there is nothing left to reuse.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 
 HOST_NAME = "etma_helper"
 HOST_MODULE = "etma_helper.native_host"
-LAUNCHER_NAME = "etma-helper-host"
 RECEIPT_NAME = "install-receipt.json"
 VENV_DIR_NAME = "venv"
 PATH_PLACEHOLDER = "@LAUNCHER_PATH@"
@@ -43,82 +57,206 @@ MANIFEST_TEMPLATES = {
     "chromium": "chromium-host.json",
     "firefox": "firefox-host.json",
 }
+PLATFORMS = ("linux", "darwin", "win32")
+USER, SYSTEM = "user", "system"
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def current_platform(name: str = sys.platform) -> str:
+    """`sys.platform` folded to one of PLATFORMS (the BSDs read the same folders as Linux)."""
+    if name.startswith("win"):
+        return "win32"
+    return "darwin" if name == "darwin" else "linux"
 
 
 @dataclass(frozen=True)
 class Browser:
     """One browser the helper can be registered with, and where it looks for host manifests.
 
-    Paths are relative to the user's home and keyed by `sys.platform`; a platform missing from
-    `hosts_dir` is not supported yet (Windows registry keys and macOS folders are issue 5).
+    `user_dirs` are relative to the home folder; `system_dirs` are absolute (every folder listed
+    is written). On Windows the browser reads a registry key under HKCU (per user) or HKLM
+    (system-wide) whose default value is the manifest file's path: `registry_key`.
     """
 
     key: str
     name: str
     family: str  # which manifest template: "chromium" or "firefox"
-    config_dir: dict[str, str]
-    hosts_dir: dict[str, str]
-    executables: tuple[str, ...]
-    sandboxed_dirs: tuple[str, ...] = ()  # Flatpak / Snap installs, relative to home
+    user_dirs: Mapping[str, str]
+    system_dirs: Mapping[str, tuple[str, ...]]
+    registry_key: str
+    # How to tell the browser is installed: config folders (relative to home on Linux and macOS,
+    # to %LOCALAPPDATA% / %APPDATA% on Windows), executables on PATH, macOS application bundles.
+    config_dirs: Mapping[str, tuple[str, ...]]
+    executables: tuple[str, ...] = ()
+    mac_apps: tuple[str, ...] = ()
+    flatpak_ids: tuple[str, ...] = ()
+    snap_names: tuple[str, ...] = ()
 
 
+_MAC = "Library/Application Support"
 BROWSERS: tuple[Browser, ...] = (
     Browser(
         key="chromium",
         name="Chromium",
         family="chromium",
-        config_dir={"linux": ".config/chromium"},
-        hosts_dir={"linux": ".config/chromium/NativeMessagingHosts"},
+        user_dirs={
+            "linux": ".config/chromium/NativeMessagingHosts",
+            "darwin": f"{_MAC}/Chromium/NativeMessagingHosts",
+        },
+        system_dirs={
+            "linux": ("/etc/chromium/native-messaging-hosts",),
+            "darwin": (f"/{_MAC}/Chromium/NativeMessagingHosts",),
+        },
+        registry_key=r"Software\Chromium\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".config/chromium",),
+            "darwin": (f"{_MAC}/Chromium",),
+            "win32": (r"%LOCALAPPDATA%\Chromium\User Data",),
+        },
         executables=("chromium", "chromium-browser"),
-        sandboxed_dirs=(".var/app/org.chromium.Chromium", "snap/chromium"),
+        mac_apps=("Chromium.app",),
+        flatpak_ids=("org.chromium.Chromium", "io.github.ungoogled_software.ungoogled_chromium"),
+        snap_names=("chromium",),
     ),
     Browser(
         key="chrome",
         name="Google Chrome",
         family="chromium",
-        config_dir={"linux": ".config/google-chrome"},
-        hosts_dir={"linux": ".config/google-chrome/NativeMessagingHosts"},
+        user_dirs={
+            "linux": ".config/google-chrome/NativeMessagingHosts",
+            "darwin": f"{_MAC}/Google/Chrome/NativeMessagingHosts",
+        },
+        system_dirs={
+            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
+            "darwin": ("/Library/Google/Chrome/NativeMessagingHosts",),
+        },
+        registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".config/google-chrome",),
+            "darwin": (f"{_MAC}/Google/Chrome",),
+            "win32": (r"%LOCALAPPDATA%\Google\Chrome\User Data",),
+        },
         executables=("google-chrome", "google-chrome-stable"),
-        sandboxed_dirs=(".var/app/com.google.Chrome",),
-    ),
-    Browser(
-        key="brave",
-        name="Brave",
-        family="chromium",
-        config_dir={"linux": ".config/BraveSoftware/Brave-Browser"},
-        hosts_dir={"linux": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts"},
-        executables=("brave-browser", "brave"),
-        sandboxed_dirs=(".var/app/com.brave.Browser", "snap/brave"),
-    ),
-    Browser(
-        key="vivaldi",
-        name="Vivaldi",
-        family="chromium",
-        config_dir={"linux": ".config/vivaldi"},
-        hosts_dir={"linux": ".config/vivaldi/NativeMessagingHosts"},
-        executables=("vivaldi", "vivaldi-stable"),
+        mac_apps=("Google Chrome.app",),
+        flatpak_ids=("com.google.Chrome",),
     ),
     Browser(
         key="edge",
         name="Microsoft Edge",
         family="chromium",
-        config_dir={"linux": ".config/microsoft-edge"},
-        hosts_dir={"linux": ".config/microsoft-edge/NativeMessagingHosts"},
+        user_dirs={
+            "linux": ".config/microsoft-edge/NativeMessagingHosts",
+            "darwin": f"{_MAC}/Microsoft Edge/NativeMessagingHosts",
+        },
+        system_dirs={
+            "linux": ("/etc/opt/edge/native-messaging-hosts",),
+            "darwin": ("/Library/Microsoft/Edge/NativeMessagingHosts",),
+        },
+        registry_key=r"Software\Microsoft\Edge\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".config/microsoft-edge",),
+            "darwin": (f"{_MAC}/Microsoft Edge",),
+            "win32": (r"%LOCALAPPDATA%\Microsoft\Edge\User Data",),
+        },
         executables=("microsoft-edge", "microsoft-edge-stable"),
+        mac_apps=("Microsoft Edge.app",),
+        flatpak_ids=("com.microsoft.Edge",),
+    ),
+    Browser(
+        key="brave",
+        name="Brave",
+        family="chromium",
+        user_dirs={
+            "linux": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+            "darwin": f"{_MAC}/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+        },
+        # Brave documents no system folder; it reads Chrome's (browserpass-legacy#295).
+        system_dirs={
+            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
+            "darwin": ("/Library/Google/Chrome/NativeMessagingHosts",),
+        },
+        registry_key=r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".config/BraveSoftware/Brave-Browser",),
+            "darwin": (f"{_MAC}/BraveSoftware/Brave-Browser",),
+            "win32": (r"%LOCALAPPDATA%\BraveSoftware\Brave-Browser\User Data",),
+        },
+        executables=("brave-browser", "brave"),
+        mac_apps=("Brave Browser.app",),
+        flatpak_ids=("com.brave.Browser",),
+        snap_names=("brave",),
+    ),
+    Browser(
+        key="vivaldi",
+        name="Vivaldi",
+        family="chromium",
+        user_dirs={
+            "linux": ".config/vivaldi/NativeMessagingHosts",
+            "darwin": f"{_MAC}/Vivaldi/NativeMessagingHosts",
+        },
+        # Vivaldi reads Chromium's system folder on Linux (browserpass's installer writes there).
+        system_dirs={
+            "linux": ("/etc/chromium/native-messaging-hosts",),
+            "darwin": (f"/{_MAC}/Vivaldi/NativeMessagingHosts",),
+        },
+        # On Windows Vivaldi reads Google Chrome's key, not one of its own (keepassxc-browser#48).
+        registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".config/vivaldi",),
+            "darwin": (f"{_MAC}/Vivaldi",),
+            "win32": (r"%LOCALAPPDATA%\Vivaldi\User Data",),
+        },
+        executables=("vivaldi", "vivaldi-stable"),
+        mac_apps=("Vivaldi.app",),
+        flatpak_ids=("com.vivaldi.Vivaldi",),
     ),
     Browser(
         key="firefox",
         name="Firefox",
         family="firefox",
-        config_dir={"linux": ".mozilla"},
-        hosts_dir={"linux": ".mozilla/native-messaging-hosts"},
+        user_dirs={
+            "linux": ".mozilla/native-messaging-hosts",
+            "darwin": f"{_MAC}/Mozilla/NativeMessagingHosts",
+        },
+        # MDN: /usr/lib/mozilla/... or /usr/lib64/mozilla/... (which one depends on the build;
+        # both are written where /usr/lib64 exists, see system_manifest_dirs).
+        system_dirs={
+            "linux": ("/usr/lib/mozilla/native-messaging-hosts",),
+            "darwin": (f"/{_MAC}/Mozilla/NativeMessagingHosts",),
+        },
+        registry_key=r"Software\Mozilla\NativeMessagingHosts",
+        config_dirs={
+            "linux": (".mozilla/firefox",),
+            "darwin": (f"{_MAC}/Firefox",),
+            "win32": (r"%APPDATA%\Mozilla\Firefox",),
+        },
         executables=("firefox", "firefox-esr"),
-        sandboxed_dirs=(".var/app/org.mozilla.firefox", "snap/firefox"),
+        mac_apps=("Firefox.app",),
+        flatpak_ids=("org.mozilla.firefox",),
+        snap_names=("firefox",),
     ),
 )
 BROWSERS_BY_KEY = {browser.key: browser for browser in BROWSERS}
+
+# Sandboxed browsers: what each can and cannot do, checked against the projects' trackers
+# (keepassxc#8756, keepassxc#10906, xdg-desktop-portal#655 and #705, GSConnect#1972).
+SNAP_FIREFOX_NOTE = (
+    "Firefox is a Snap: it starts the helper through the desktop's WebExtensions portal "
+    "(Ubuntu 22.04 and later), which reads the same ~/.mozilla/native-messaging-hosts manifest; "
+    "Firefox asks once whether to allow eTMA Helper - answer Allow"
+)
+FLATPAK_FIREFOX_NOTE = (
+    "Firefox is a Flatpak: its sandbox can start the helper only with Firefox 157 or later and "
+    "the xdg-native-messaging-proxy service running (systemctl --user enable --now "
+    "xdg-native-messaging-proxy.service); otherwise use your distribution's firefox package"
+)
+SANDBOXED_CHROMIUM_REASON = (
+    "{name} is installed as a {kind}, whose sandbox cannot start programs outside it, so it "
+    "could never start the helper (Chromium-family {kind}s have no native-messaging portal). "
+    "Install {name} from your distribution's or the vendor's .deb/.rpm package instead, or use "
+    "Firefox, then run python3 install.py again"
+)
 
 
 class InstallError(Exception):
@@ -126,12 +264,284 @@ class InstallError(Exception):
 
 
 @dataclass(frozen=True)
+class RegistryEntry:
+    """A Windows registry key whose default value names a host manifest file."""
+
+    hive: str  # "HKCU" or "HKLM"
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.hive}\\{self.key}"
+
+
+@dataclass(frozen=True)
 class Target:
-    """One host manifest to write: for which browser (or custom profile) and where."""
+    """One host manifest to write: for which browser (or custom profile), and how it is found.
+
+    On Linux and macOS the manifest file itself is in the browser's folder; on Windows it lives
+    in the prefix and `registry` names the key that points at it.
+    """
 
     label: str
+    browser: str
     family: str
     manifest_path: Path
+    registry: RegistryEntry | None = None
+
+
+@dataclass
+class Plan:
+    """Everything an install would write, worked out without touching anything."""
+
+    prefix: Path
+    platform: str
+    scope: str
+    launcher: Path
+    venv_python: Path
+    targets: list[Target]
+    skipped: list[tuple[str, str]]
+    notes: list[str]
+
+
+# --- Paths ---------------------------------------------------------------------------------
+
+
+def default_prefix(
+    home: Path,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    scope: str = USER,
+) -> Path:
+    """Where the helper lives: the user's data folder (as platformdirs' user_data_dir would say),
+    or a machine-wide folder for `--system`."""
+    environ = os.environ if environ is None else environ
+    platform = platform or current_platform()
+    if platform == "win32":
+        if scope == SYSTEM:
+            return Path(environ.get("ProgramFiles") or r"C:\Program Files") / HOST_NAME
+        return Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / HOST_NAME
+    if platform == "darwin":
+        base = Path("/") if scope == SYSTEM else home
+        return base / "Library" / "Application Support" / HOST_NAME
+    if scope == SYSTEM:
+        return Path("/opt") / HOST_NAME
+    xdg = environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
+    return base / HOST_NAME
+
+
+def venv_python(prefix: Path, platform: str | None = None) -> Path:
+    """The virtual environment's interpreter inside `prefix`."""
+    if (platform or current_platform()) == "win32":
+        return prefix / VENV_DIR_NAME / "Scripts" / "python.exe"
+    return prefix / VENV_DIR_NAME / "bin" / "python"
+
+
+def launcher_path(prefix: Path, platform: str | None = None) -> Path:
+    """The executable the browsers start: a shell script, or a .cmd on Windows."""
+    if (platform or current_platform()) == "win32":
+        return prefix / "etma-helper-host.cmd"
+    return prefix / "etma-helper-host"
+
+
+def launcher_text(python: PurePath, platform: str | None = None) -> str:
+    """The launcher's content: start the host module with the venv's absolute interpreter."""
+    if (platform or current_platform()) == "win32":
+        # In a batch file only % is special inside double quotes; Windows paths hold no quotes.
+        quoted = str(python).replace("%", "%%")
+        return f'@echo off\r\n"{quoted}" -m {HOST_MODULE} %*\r\n'
+    quoted = str(python)
+    for special in ("\\", '"', "$", "`"):
+        quoted = quoted.replace(special, "\\" + special)
+    return f'#!/bin/sh\nexec "{quoted}" -m {HOST_MODULE} "$@"\n'
+
+
+def windows_manifest_path(prefix: Path, family: str) -> Path:
+    """On Windows the manifests live in the prefix, one per family, named by registry keys."""
+    return prefix / f"{HOST_NAME}-{family}.json"
+
+
+def system_manifest_dirs(
+    browser: Browser, platform: str, is_dir: Callable[[str], bool] = os.path.isdir
+) -> list[Path]:
+    """The system-wide folders `browser` reads on `platform` (Linux Firefox: lib and lib64)."""
+    dirs = [Path(d) for d in browser.system_dirs.get(platform, ())]
+    if browser.key == "firefox" and platform == "linux" and is_dir("/usr/lib64"):
+        dirs.append(Path("/usr/lib64/mozilla/native-messaging-hosts"))
+    return dirs
+
+
+# --- Browsers and manifests ----------------------------------------------------------------
+
+
+def render_host_manifest(
+    browser_family: str, launcher: Path | str, templates: Path = REPO / "manifest"
+) -> dict:
+    """Fill the host manifest template of `browser_family` with the absolute launcher path."""
+    if browser_family not in MANIFEST_TEMPLATES:
+        raise ValueError(f"unknown browser family {browser_family!r}")
+    if not (os.path.isabs(launcher) or PureWindowsPath(launcher).is_absolute()):
+        # Chromium refuses a relative path, even one valid relative to the manifest.
+        raise ValueError(f"the launcher path must be absolute, not {launcher!r}")
+    manifest = json.loads((templates / MANIFEST_TEMPLATES[browser_family]).read_text("utf-8"))
+    if manifest.get("path") != PATH_PLACEHOLDER:
+        raise ValueError(f"template for {browser_family} has no {PATH_PLACEHOLDER} path")
+    manifest["path"] = str(launcher)
+    return manifest
+
+
+def _expand(template: str, home: Path, environ: Mapping[str, str]) -> Path:
+    """A config-folder template with %LOCALAPPDATA% / %APPDATA% filled in (home-relative else)."""
+    defaults = {"LOCALAPPDATA": home / "AppData" / "Local", "APPDATA": home / "AppData" / "Roaming"}
+    for name, fallback in defaults.items():
+        if template.startswith(f"%{name}%"):
+            base = Path(environ.get(name) or fallback)
+            return base.joinpath(*PureWindowsPath(template[len(name) + 2 :].lstrip("\\")).parts)
+    return home / template
+
+
+def detect_browsers(
+    home: Path,
+    which: Callable[[str], str | None] = shutil.which,
+    platform: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    app_exists: Callable[[str], bool] | None = None,
+) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """Browsers found on this machine, the others with the reason each is skipped, and notes.
+
+    A browser is found when its config folder exists, one of its executables is on PATH, or (on
+    macOS) its application bundle is installed. On Linux a browser found only as a Flatpak or
+    Snap is registered where its sandbox can reach the helper, or skipped with the reason.
+    """
+    platform = platform or current_platform()
+    environ = os.environ if environ is None else environ
+    if app_exists is None:
+
+        def app_exists(name: str) -> bool:
+            return any(
+                (base / name).is_dir() for base in (Path("/Applications"), home / "Applications")
+            )
+
+    found, skipped, notes = [], [], []
+    for browser in BROWSERS:
+        native = any(_expand(d, home, environ).is_dir() for d in browser.config_dirs[platform])
+        native = native or (
+            platform != "win32" and any(which(name) for name in browser.executables)
+        )
+        native = native or (platform == "darwin" and any(map(app_exists, browser.mac_apps)))
+        flatpak = platform == "linux" and any(
+            (home / ".var" / "app" / app_id).is_dir() for app_id in browser.flatpak_ids
+        )
+        snap = platform == "linux" and any(
+            (home / "snap" / name).is_dir() for name in browser.snap_names
+        )
+        if browser.family == "firefox" and (snap or flatpak):
+            notes.append(SNAP_FIREFOX_NOTE if snap else FLATPAK_FIREFOX_NOTE)
+            found.append(browser.key)
+        elif native:
+            found.append(browser.key)
+        elif snap or flatpak:
+            kind = "Snap" if snap else "Flatpak"
+            skipped.append(
+                (browser.key, SANDBOXED_CHROMIUM_REASON.format(name=browser.name, kind=kind))
+            )
+        else:
+            skipped.append((browser.key, f"{browser.name} was not found"))
+        if native and browser.family == "chromium" and (snap or flatpak):
+            notes.append(
+                f"{browser.name} is also installed as a {'Snap' if snap else 'Flatpak'}: that "
+                "copy cannot start the helper; use the one from your distribution's package"
+            )
+    return found, skipped, notes
+
+
+def registration_targets(
+    browsers: Iterable[str],
+    home: Path,
+    chromium_profiles: Iterable[Path | str] = (),
+    platform: str | None = None,
+    scope: str = USER,
+    prefix: Path | None = None,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> list[Target]:
+    """Where to register the helper for each browser key and each custom Chromium profile.
+
+    A Chromium started with `--user-data-dir=DIR` reads host manifests only from
+    `DIR/NativeMessagingHosts/`, not from the default profile's folder. On Windows, `prefix`
+    says where the manifest files go.
+    """
+    platform = platform or current_platform()
+    targets: list[Target] = []
+    for key in browsers:
+        browser = BROWSERS_BY_KEY[key]
+        filename = f"{HOST_NAME}.json"
+        if platform == "win32":
+            if prefix is None:
+                raise ValueError("on Windows the manifests live in the prefix; pass prefix=")
+            hive = "HKLM" if scope == SYSTEM else "HKCU"
+            entry = RegistryEntry(hive, f"{browser.registry_key}\\{HOST_NAME}")
+            manifest = windows_manifest_path(prefix, browser.family)
+            targets.append(Target(browser.name, key, browser.family, manifest, entry))
+        elif scope == SYSTEM:
+            for folder in system_manifest_dirs(browser, platform, is_dir):
+                targets.append(Target(browser.name, key, browser.family, folder / filename))
+        else:
+            folder = home / browser.user_dirs[platform]
+            targets.append(Target(browser.name, key, browser.family, folder / filename))
+    for profile in chromium_profiles:
+        profile = Path(profile).expanduser().resolve()
+        targets.append(
+            Target(
+                f"Chromium profile {profile}",
+                "chromium-profile",
+                "chromium",
+                profile / "NativeMessagingHosts" / f"{HOST_NAME}.json",
+            )
+        )
+    return targets
+
+
+def plan_install(
+    prefix: Path,
+    browsers: Sequence[str] | None = None,
+    chromium_profiles: Sequence[Path | str] = (),
+    home: Path | None = None,
+    platform: str | None = None,
+    scope: str = USER,
+    environ: Mapping[str, str] | None = None,
+    which: Callable[[str], str | None] = shutil.which,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> Plan:
+    """Work out what an install would write: the browsers to register and where.
+
+    Without `browsers`, every browser found; with them, exactly those named, found or not (the
+    user may install the browser later, or start it from somewhere PATH does not show).
+    """
+    home = Path.home() if home is None else home
+    platform = platform or current_platform()
+    found, skipped, notes = detect_browsers(home, which, platform, environ)
+    if browsers is None:
+        keys = found
+    else:
+        keys = list(browsers)
+        skipped = [(key, reason) for key, reason in skipped if key not in keys]
+        skipped += [(key, "not in --browser") for key in found if key not in keys]
+    targets = registration_targets(
+        keys, home, chromium_profiles, platform, scope, prefix, is_dir=is_dir
+    )
+    return Plan(
+        prefix,
+        platform,
+        scope,
+        launcher_path(prefix, platform),
+        venv_python(prefix, platform),
+        targets,
+        skipped,
+        notes,
+    )
+
+
+# --- The receipt ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -139,13 +549,21 @@ class Receipt:
     """What this installer created under one prefix, so uninstall removes exactly that.
 
     `dirs` are folders it created (removed only if empty, deepest first), `files` are files it
-    wrote, `trees` are folders it owns wholesale (the virtual environment).
+    wrote, `trees` are folders it owns wholesale (the virtual environment), `registry` the keys
+    it set (with the value, so a key a later install re-pointed is left alone) and
+    `registry_parents` the keys it had to create above them. `registrations`, `launcher`,
+    `python` and `repo` are for the doctor.
     """
 
     prefix: Path
     files: list[str] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
     trees: list[str] = field(default_factory=list)
+    registry: list[dict] = field(default_factory=list)
+    registry_parents: list[dict] = field(default_factory=list)
+    registrations: list[dict] = field(default_factory=list)
+    skipped: list[list[str]] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -160,7 +578,21 @@ class Receipt:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(prefix, list(data["files"]), list(data["dirs"]), list(data["trees"]))
+            return cls(
+                prefix,
+                list(data["files"]),
+                list(data["dirs"]),
+                list(data["trees"]),
+                list(data.get("registry", [])),
+                list(data.get("registry_parents", [])),
+                list(data.get("registrations", [])),
+                list(data.get("skipped", [])),
+                {
+                    k: data[k]
+                    for k in ("launcher", "python", "repo", "platform", "scope")
+                    if k in data
+                },
+            )
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InstallError(
                 f"The install receipt {path} is unreadable ({error}); remove the helper's files "
@@ -169,7 +601,17 @@ class Receipt:
 
     def save(self) -> None:
         """Write the receipt (the prefix exists once anything was created)."""
-        data = {"host": HOST_NAME, "files": self.files, "dirs": self.dirs, "trees": self.trees}
+        data = {
+            "host": HOST_NAME,
+            **self.details,
+            "registrations": self.registrations,
+            "skipped": self.skipped,
+            "files": self.files,
+            "dirs": self.dirs,
+            "trees": self.trees,
+            "registry": self.registry,
+            "registry_parents": self.registry_parents,
+        }
         self.path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     def make_dirs(self, path: Path) -> None:
@@ -181,145 +623,94 @@ class Receipt:
             missing.append(candidate)
         for folder in reversed(missing):
             folder.mkdir()
-            self._add(self.dirs, folder)
+            self._add(self.dirs, str(folder))
 
     def add_file(self, path: Path) -> None:
         """Record a file this installer wrote."""
-        self._add(self.files, path)
+        self._add(self.files, str(path))
 
     def add_tree(self, path: Path) -> None:
         """Record a folder this installer owns with everything in it."""
-        self._add(self.trees, path)
+        self._add(self.trees, str(path))
 
     def owns_tree(self, path: Path) -> bool:
         """Whether `path` is a folder this installer created earlier."""
         return str(path) in self.trees
 
     @staticmethod
-    def _add(entries: list[str], path: Path) -> None:
-        if str(path) not in entries:
-            entries.append(str(path))
+    def _add(entries: list, item) -> None:
+        if item not in entries:
+            entries.append(item)
 
 
-# --- Paths ---------------------------------------------------------------------------------
+# --- The Windows registry ------------------------------------------------------------------
 
 
-def default_prefix(home: Path, environ: dict[str, str] | None = None) -> Path:
-    """The per-user data folder for the helper (as platformdirs' user_data_dir would say)."""
-    environ = os.environ if environ is None else environ
-    if sys.platform == "win32":
-        base = Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = environ.get("XDG_DATA_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
-    return base / HOST_NAME
+class Registry:
+    """The few registry operations the installer needs, over `winreg` or a stand-in for tests."""
 
+    def __init__(self, winreg=None) -> None:
+        if winreg is None:
+            import winreg  # noqa: PLC0415 - only on Windows
+        self.winreg = winreg
 
-def venv_python(prefix: Path) -> Path:
-    """The virtual environment's interpreter inside `prefix`."""
-    if sys.platform == "win32":
-        return prefix / VENV_DIR_NAME / "Scripts" / "python.exe"
-    return prefix / VENV_DIR_NAME / "bin" / "python"
+    def _hive(self, name: str):
+        return {"HKCU": self.winreg.HKEY_CURRENT_USER, "HKLM": self.winreg.HKEY_LOCAL_MACHINE}[name]
 
+    def exists(self, hive: str, key: str) -> bool:
+        """Whether the key exists."""
+        try:
+            self.winreg.CloseKey(self.winreg.OpenKey(self._hive(hive), key))
+            return True
+        except OSError:
+            return False
 
-def launcher_path(prefix: Path) -> Path:
-    """The executable the browsers start."""
-    return prefix / LAUNCHER_NAME
+    def get_default(self, hive: str, key: str) -> str | None:
+        """The key's default value, or None when the key or value is missing."""
+        try:
+            handle = self.winreg.OpenKey(self._hive(hive), key)
+        except OSError:
+            return None
+        try:
+            return self.winreg.QueryValueEx(handle, "")[0]
+        except OSError:
+            return None
+        finally:
+            self.winreg.CloseKey(handle)
 
+    def missing_keys(self, hive: str, key: str) -> list[str]:
+        """`key` and those of its parents that do not exist yet, outermost first."""
+        parts = key.split("\\")
+        created = []
+        for depth in range(1, len(parts) + 1):
+            partial = "\\".join(parts[:depth])
+            if not self.exists(hive, partial):
+                created.append(partial)
+        return created
 
-# --- Browsers and manifests ----------------------------------------------------------------
+    def write(self, hive: str, key: str, value: str) -> None:
+        """Set the key's default value (a REG_SZ), creating the key."""
+        handle = self.winreg.CreateKeyEx(self._hive(hive), key, 0, self.winreg.KEY_WRITE)
+        try:
+            self.winreg.SetValueEx(handle, "", 0, self.winreg.REG_SZ, value)
+        finally:
+            self.winreg.CloseKey(handle)
 
+    def is_empty(self, hive: str, key: str) -> bool:
+        """Whether the key has no subkeys and no values."""
+        try:
+            handle = self.winreg.OpenKey(self._hive(hive), key)
+        except OSError:
+            return False
+        try:
+            subkeys, values, _ = self.winreg.QueryInfoKey(handle)
+            return subkeys == 0 and values == 0
+        finally:
+            self.winreg.CloseKey(handle)
 
-def render_host_manifest(
-    browser_family: str, launcher: Path | str, templates: Path = REPO / "manifest"
-) -> dict:
-    """Fill the host manifest template of `browser_family` with the absolute launcher path."""
-    if browser_family not in MANIFEST_TEMPLATES:
-        raise ValueError(f"unknown browser family {browser_family!r}")
-    if not os.path.isabs(launcher):
-        # Chromium refuses a relative path, even one valid relative to the manifest.
-        raise ValueError(f"the launcher path must be absolute, not {launcher!r}")
-    manifest = json.loads((templates / MANIFEST_TEMPLATES[browser_family]).read_text("utf-8"))
-    if manifest.get("path") != PATH_PLACEHOLDER:
-        raise ValueError(f"template for {browser_family} has no {PATH_PLACEHOLDER} path")
-    manifest["path"] = str(launcher)
-    return manifest
-
-
-def detect_browsers(
-    home: Path, which: Callable[[str], str | None] = shutil.which
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Browsers found on this machine, and the others with the reason each is skipped.
-
-    A browser is found when its config folder exists or one of its executables is on PATH.
-    """
-    found, skipped = [], []
-    for browser in BROWSERS:
-        if sys.platform not in browser.hosts_dir:
-            skipped.append((browser.key, f"{browser.name} on {sys.platform} is not supported yet"))
-        elif (home / browser.config_dir[sys.platform]).is_dir() or any(
-            which(name) for name in browser.executables
-        ):
-            found.append(browser.key)
-        elif any((home / sandbox).is_dir() for sandbox in browser.sandboxed_dirs):
-            skipped.append(
-                (
-                    browser.key,
-                    f"{browser.name} is a Flatpak/Snap install, whose sandbox usually cannot start "
-                    "native helpers; install the distribution's package to use the helper",
-                )
-            )
-        else:
-            skipped.append((browser.key, f"{browser.name} was not found"))
-    return found, skipped
-
-
-def registration_targets(
-    browsers: Iterable[str], home: Path, chromium_profiles: Iterable[Path | str] = ()
-) -> list[Target]:
-    """Where to write the host manifest for each browser key and each custom Chromium profile.
-
-    A Chromium started with `--user-data-dir=DIR` reads host manifests only from
-    `DIR/NativeMessagingHosts/`, not from the default profile's folder.
-    """
-    targets = []
-    for key in browsers:
-        browser = BROWSERS_BY_KEY[key]
-        hosts_dir = browser.hosts_dir.get(sys.platform)
-        if hosts_dir is None:
-            raise InstallError(
-                f"Registering with {browser.name} on {sys.platform} is not "
-                "supported yet; see issue 5."
-            )
-        targets.append(Target(browser.name, browser.family, home / hosts_dir / f"{HOST_NAME}.json"))
-    for profile in chromium_profiles:
-        profile = Path(profile).expanduser().resolve()
-        targets.append(
-            Target(
-                f"Chromium profile {profile}",
-                "chromium",
-                profile / "NativeMessagingHosts" / f"{HOST_NAME}.json",
-            )
-        )
-    return targets
-
-
-def choose_browsers(
-    requested: Sequence[str] | None, home: Path
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """The browser keys to register and the skipped ones with reasons.
-
-    Without a request, every browser found; with one, exactly those named, found or not (the
-    user may install the browser later, or start it from somewhere PATH does not show).
-    """
-    found, skipped = detect_browsers(home)
-    if requested is None:
-        return found, skipped
-    skipped = [(key, reason) for key, reason in skipped if key not in requested]
-    skipped += [(key, "not in --browser") for key in found if key not in requested]
-    return list(requested), skipped
+    def delete(self, hive: str, key: str) -> None:
+        """Delete a key that has no subkeys."""
+        self.winreg.DeleteKey(self._hive(hive), key)
 
 
 # --- Steps ---------------------------------------------------------------------------------
@@ -423,24 +814,36 @@ def install_package(repo: Path, prefix: Path, system_site_packages: bool) -> str
     return "with pip"
 
 
-def write_launcher(prefix: Path, receipt: Receipt) -> Path:
-    """Write the shell launcher that starts the native host with the venv's absolute python."""
-    launcher = launcher_path(prefix)
-    python = str(venv_python(prefix))
-    for special in ("\\", '"', "$", "`"):
-        python = python.replace(special, "\\" + special)
-    launcher.write_text(f'#!/bin/sh\nexec "{python}" -m {HOST_MODULE} "$@"\n', encoding="utf-8")
-    launcher.chmod(0o755)
-    receipt.add_file(launcher)
-    return launcher
+def write_launcher(plan: Plan, receipt: Receipt) -> Path:
+    """Write the launcher that starts the native host with the venv's absolute python."""
+    text = launcher_text(plan.venv_python, plan.platform)
+    plan.launcher.write_bytes(text.encode("utf-8"))
+    plan.launcher.chmod(0o755)
+    receipt.add_file(plan.launcher)
+    return plan.launcher
 
 
 def write_manifest(target: Target, launcher: Path, receipt: Receipt) -> None:
-    """Write one host manifest, creating (and recording) any missing folders."""
+    """Write one host manifest file, creating (and recording) any missing folders."""
     receipt.make_dirs(target.manifest_path.parent)
     manifest = render_host_manifest(target.family, launcher)
+    # The manifest is readable by everyone: a system-wide one is read by every user's browser.
     target.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    target.manifest_path.chmod(0o644)
     receipt.add_file(target.manifest_path)
+
+
+def write_registry(target: Target, registry: Registry, receipt: Receipt) -> None:
+    """Point the browser's registry key at the manifest file in the prefix."""
+    entry = target.registry
+    assert entry is not None
+    for created in registry.missing_keys(entry.hive, entry.key)[:-1]:
+        receipt._add(receipt.registry_parents, {"hive": entry.hive, "key": created})
+    registry.write(entry.hive, entry.key, str(target.manifest_path))
+    receipt._add(
+        receipt.registry,
+        {"hive": entry.hive, "key": entry.key, "value": str(target.manifest_path)},
+    )
 
 
 # --- Install and uninstall -----------------------------------------------------------------
@@ -450,12 +853,25 @@ def write_manifest(target: Target, launcher: Path, receipt: Receipt) -> None:
 class InstallSummary:
     """What an install did (or, in a dry run, would do)."""
 
-    prefix: Path
-    launcher: Path
-    registered: list[Target]
-    skipped: list[tuple[str, str]]
+    plan: Plan
     package_install: str = ""
     dry_run: bool = False
+
+    @property
+    def prefix(self) -> Path:
+        return self.plan.prefix
+
+    @property
+    def launcher(self) -> Path:
+        return self.plan.launcher
+
+    @property
+    def registered(self) -> list[Target]:
+        return self.plan.targets
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        return self.plan.skipped
 
 
 def install(
@@ -466,19 +882,33 @@ def install(
     dry_run: bool = False,
     home: Path | None = None,
     repo: Path = REPO,
+    scope: str = USER,
+    registry: Registry | None = None,
 ) -> InstallSummary:
     """Install the helper into `prefix` and register it; safe to run again.
 
     `browsers` are keys of BROWSERS (None: every browser found). Raises InstallError.
     """
-    home = Path.home() if home is None else home
     prefix = Path(prefix).expanduser().resolve()
-    keys, skipped = choose_browsers(browsers, home)
-    targets = registration_targets(keys, home, chromium_profiles)
-    summary = InstallSummary(prefix, launcher_path(prefix), targets, skipped, dry_run=dry_run)
+    plan = plan_install(prefix, browsers, chromium_profiles, home=home, scope=scope)
+    summary = InstallSummary(plan, dry_run=dry_run)
     if dry_run:
         return summary
+    if scope == SYSTEM and plan.platform != "win32" and os.geteuid() != 0:
+        raise InstallError(
+            "A system-wide install writes to folders only the administrator may change; run it "
+            "with sudo (sudo python3 install.py --system), or drop --system to install for you."
+        )
+    if plan.platform == "win32" and registry is None:
+        registry = Registry()
     receipt = Receipt.load(prefix) or Receipt(prefix)
+    receipt.details = {
+        "launcher": str(plan.launcher),
+        "python": str(plan.venv_python),
+        "repo": str(repo),
+        "platform": plan.platform,
+        "scope": scope,
+    }
     try:
         receipt.make_dirs(prefix)
         print(f"Creating the virtual environment in {prefix / VENV_DIR_NAME} ...", flush=True)
@@ -486,9 +916,29 @@ def install(
         receipt.save()
         print("Installing the helper into it (this can take a minute) ...", flush=True)
         summary.package_install = install_package(repo, prefix, system_site_packages)
-        write_launcher(prefix, receipt)
-        for target in targets:
-            write_manifest(target, summary.launcher, receipt)
+        write_launcher(plan, receipt)
+        for target in plan.targets:
+            write_manifest(target, plan.launcher, receipt)
+            if target.registry is not None:
+                write_registry(target, registry, receipt)
+            registration = {
+                "label": target.label,
+                "browser": target.browser,
+                "family": target.family,
+                "manifest": str(target.manifest_path),
+                "registry": str(target.registry) if target.registry else None,
+            }
+            receipt._add(receipt.registrations, registration)
+        receipt.skipped = [list(pair) for pair in plan.skipped]
+    except PermissionError as error:
+        raise InstallError(
+            f"Not allowed to write {error.filename or 'the registry'}. "
+            + (
+                "Run the installer from an administrator prompt for --system."
+                if plan.platform == "win32"
+                else "Check that you may write there, or choose another --prefix."
+            )
+        ) from error
     except OSError as error:
         raise InstallError(
             f"Could not write {error.filename}: {error.strerror}. Check that "
@@ -500,11 +950,12 @@ def install(
     return summary
 
 
-def uninstall(prefix: Path, dry_run: bool = False) -> list[str]:
+def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = None) -> list[str]:
     """Remove exactly what the install into `prefix` created; return one line per action.
 
-    Files it wrote and the folder trees it owns go; folders it created go only when empty; the
-    prefix goes last, when empty. Raises InstallError when there is no receipt.
+    Files it wrote and the folder trees it owns go; folders it created go only when empty;
+    registry keys go only while they still hold the value it wrote; the prefix goes last, when
+    empty. Raises InstallError when there is no receipt.
     """
     prefix = Path(prefix).expanduser().resolve()
     receipt = Receipt.load(prefix)
@@ -515,6 +966,24 @@ def uninstall(prefix: Path, dry_run: bool = False) -> list[str]:
         )
     verb = "Would remove" if dry_run else "Removed"
     actions = []
+    if receipt.registry or receipt.registry_parents:
+        registry = registry or Registry()
+    for entry in receipt.registry:
+        hive, key = entry["hive"], entry["key"]
+        current = registry.get_default(hive, key)
+        if current == entry["value"]:
+            if not dry_run:
+                registry.delete(hive, key)
+            actions.append(f"{verb} registry key {hive}\\{key}")
+        elif current is not None:
+            actions.append(f"Kept registry key {hive}\\{key} (it now names {current})")
+    for entry in sorted(receipt.registry_parents, key=lambda e: -e["key"].count("\\")):
+        hive, key = entry["hive"], entry["key"]
+        if dry_run:
+            actions.append(f"Would remove registry key {hive}\\{key} if empty")
+        elif registry.is_empty(hive, key):
+            registry.delete(hive, key)
+            actions.append(f"Removed empty registry key {hive}\\{key}")
     for tree in map(Path, receipt.trees):
         # A damaged receipt must never make uninstall delete a folder outside the prefix.
         if tree.is_dir() and tree.is_relative_to(prefix) and tree != prefix:
@@ -541,40 +1010,63 @@ def uninstall(prefix: Path, dry_run: bool = False) -> list[str]:
     return actions
 
 
+# --- The doctor ----------------------------------------------------------------------------
+
+
+def load_doctor(repo: Path = REPO):
+    """The doctor module (host/etma_helper/doctor.py), loaded from the clone by file: it needs
+    only the standard library, so it runs even when the helper's venv is broken."""
+    path = repo / "host" / "etma_helper" / "doctor.py"
+    spec = importlib.util.spec_from_file_location("etma_helper_doctor", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise InstallError(f"{path} is missing; run install.py from a complete clone.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
 # --- Command line --------------------------------------------------------------------------
 
 
 def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
-    """The message shown after an install: where things are and what to do next."""
+    """The message shown after an install: every path and key, and what to do next."""
+    plan = summary.plan
     would = "would be " if summary.dry_run else ""
     lines = ["Dry run: nothing was written." if summary.dry_run else "eTMA Helper is installed."]
-    lines.append(f"  Helper {would}in:      {summary.prefix}")
-    lines.append(f"  Launcher {would}at:    {summary.launcher}")
+    lines.append(f"  Helper {would}in:      {plan.prefix}")
+    lines.append(f"  Launcher {would}at:    {plan.launcher}")
     if summary.package_install:
         lines.append(f"  Package installed {summary.package_install}.")
     if summary.dry_run:
         lines.append(
-            f"  It would create a virtual environment in {summary.prefix / VENV_DIR_NAME}"
-            f" and pip install {repo} into it."
+            f"  It would create a virtual environment in {plan.prefix / VENV_DIR_NAME}"
+            f" and pip install {repo} into it,"
         )
+        lines.append(f"  and record what it writes in {plan.prefix / RECEIPT_NAME}.")
     lines.append("Registered with:" if not summary.dry_run else "Would register with:")
-    for target in summary.registered:
-        lines.append(f"  {target.label}: {target.manifest_path}")
-    if not summary.registered:
+    for target in plan.targets:
+        if target.registry:
+            lines.append(f"  {target.label}: registry key {target.registry}")
+            lines.append(f"    (default value) = {target.manifest_path}")
+        else:
+            lines.append(f"  {target.label}: {target.manifest_path}")
+    if not plan.targets:
         lines.append("  no browser (none found; name one with --browser)")
-    if summary.skipped:
+    if plan.skipped:
         lines.append("Not registered:")
-    for key, reason in summary.skipped:
+    for key, reason in plan.skipped:
         lines.append(f"  {key}: {reason}")
+    for note in plan.notes:
+        lines.append(f"Note: {note}.")
     lines += [
         "Next step: load the extension.",
-        f"  Chromium/Chrome: open chrome://extensions, turn on Developer mode, click Load "
-        f"unpacked and choose {repo / 'extension'}",
+        f"  Chromium/Chrome/Edge/Brave/Vivaldi: open chrome://extensions, turn on Developer mode, "
+        f"click Load unpacked and choose {repo / 'extension'}",
         f"  Firefox: open about:debugging, click This Firefox, Load Temporary Add-on and choose "
         f"{repo / 'extension' / 'manifest.json'}",
-        f"Scripts are downloaded to {Path('~/Downloads/eTMA').expanduser()} unless you choose "
-        "another folder in the extension's options.",
-        f"To uninstall: python3 {repo / 'install.py'} --uninstall --prefix {summary.prefix}",
+        f"Check it any time: python3 {repo / 'install.py'} --doctor --prefix {plan.prefix}",
+        f"To uninstall: python3 {repo / 'install.py'} --uninstall --prefix {plan.prefix}",
     ]
     return "\n".join(lines)
 
@@ -588,22 +1080,48 @@ def browser_list(text: str) -> list[str]:
             f"unknown browser {', '.join(unknown) or text!r}; choose from "
             f"{', '.join(BROWSERS_BY_KEY)}"
         )
-    return keys
+    return list(dict.fromkeys(keys))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
         prog="python3 install.py",
-        description="Install the eTMA Helper and register it with your browsers.",
+        description="Install the eTMA Helper and register it with your browsers "
+        f"({', '.join(b.name for b in BROWSERS)}) on Linux, macOS or Windows.",
     )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument(
+        "--uninstall",
+        action="store_true",
+        help="remove exactly what the install into --prefix created",
+    )
+    action.add_argument(
+        "--doctor",
+        action="store_true",
+        help="check every registration, start the helper as each browser would and say how to "
+        "fix each problem (exit 0 when healthy)",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--user", dest="scope", action="store_const", const=USER, help="for you only (default)"
+    )
+    scope.add_argument(
+        "--system",
+        dest="scope",
+        action="store_const",
+        const=SYSTEM,
+        help="for every user: system folders on Linux and macOS (run with sudo), HKLM on "
+        "Windows (run as administrator)",
+    )
+    parser.set_defaults(scope=USER)
     parser.add_argument(
         "--prefix",
         type=Path,
         default=None,
         metavar="DIR",
         help="install folder (default: your user data folder, on Linux "
-        "$XDG_DATA_HOME/etma_helper or ~/.local/share/etma_helper)",
+        "$XDG_DATA_HOME/etma_helper or ~/.local/share/etma_helper; with --system /opt/etma_helper)",
     )
     parser.add_argument(
         "--browser",
@@ -627,24 +1145,27 @@ def build_parser() -> argparse.ArgumentParser:
         "and download nothing when they suffice",
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be written and write nothing"
-    )
-    parser.add_argument(
-        "--uninstall",
+        "--dry-run",
         action="store_true",
-        help="remove exactly what the install into --prefix created",
+        help="print every file and key it would write; write nothing",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the installer; return the exit code (0 ok, 1 failure, 2 bad usage)."""
+    """Run the installer; return the exit code (0 ok, 1 failure or unhealthy, 2 bad usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.uninstall and (args.browser or args.chromium_profile or args.system_site_packages):
-        parser.error("--uninstall takes only --prefix and --dry-run")
-    prefix = args.prefix or default_prefix(Path.home())
+    extras = args.browser or args.chromium_profile or args.system_site_packages
+    if (args.uninstall or args.doctor) and extras:
+        parser.error("--uninstall and --doctor take only --prefix (and --user/--system)")
+    prefix = args.prefix or default_prefix(Path.home(), scope=args.scope)
     try:
+        if args.doctor:
+            doctor = load_doctor()
+            report = doctor.diagnose(Path(prefix).expanduser().resolve(), repo=REPO)
+            print(doctor.format_report(report))
+            return EXIT_OK if report.healthy else EXIT_FAILURE
         if args.uninstall:
             print("\n".join(uninstall(prefix, dry_run=args.dry_run)))
             print(
@@ -652,7 +1173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             summary = install(
-                prefix, args.browser, args.chromium_profile, args.system_site_packages, args.dry_run
+                prefix,
+                args.browser,
+                args.chromium_profile,
+                args.system_site_packages,
+                args.dry_run,
+                scope=args.scope,
             )
             print(format_summary(summary))
     except InstallError as error:

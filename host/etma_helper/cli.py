@@ -195,6 +195,12 @@ def _profile_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.found for r in results) else EXIT_FAILED
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    return doctor.main(args.prefix)
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = Settings.load()
     if args.download_root or args.concurrency:
@@ -280,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--cookies", required=True, metavar="FILE")
     check.add_argument("--profile", metavar="FILE", help="default: settings, then built-in")
     check.set_defaults(run=_profile_check)
+    doctor = commands.add_parser(
+        "doctor", help="check each browser's registration, the launcher and a real hello"
+    )
+    doctor.add_argument(
+        "--prefix", type=Path, default=None, help="install folder (default: this helper's)"
+    )
+    doctor.set_defaults(run=_doctor)
     config = commands.add_parser("config", help="show or change where files go")
     config.add_argument("--download-root", type=Path)
     config.add_argument("--concurrency", type=int, choices=range(1, 17), metavar="1-16")

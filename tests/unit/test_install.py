@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -92,12 +93,277 @@ def test_relative_launcher_path_is_refused():
 
 
 def test_registration_targets_use_each_browsers_user_folder(home: Path):
-    targets = installer.registration_targets(["chromium", "chrome", "firefox"], home)
+    targets = installer.registration_targets(
+        ["chromium", "chrome", "firefox"], home, platform="linux"
+    )
     assert [(t.family, t.manifest_path) for t in targets] == [
         ("chromium", home / ".config/chromium/NativeMessagingHosts/etma_helper.json"),
         ("chromium", home / ".config/google-chrome/NativeMessagingHosts/etma_helper.json"),
         ("firefox", home / ".mozilla/native-messaging-hosts/etma_helper.json"),
     ]
+
+
+ALL = [browser.key for browser in installer.BROWSERS]
+
+USER_FOLDERS = {
+    "linux": {
+        "chromium": ".config/chromium/NativeMessagingHosts",
+        "chrome": ".config/google-chrome/NativeMessagingHosts",
+        "edge": ".config/microsoft-edge/NativeMessagingHosts",
+        "brave": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+        "vivaldi": ".config/vivaldi/NativeMessagingHosts",
+        "firefox": ".mozilla/native-messaging-hosts",
+    },
+    "darwin": {
+        "chromium": "Library/Application Support/Chromium/NativeMessagingHosts",
+        "chrome": "Library/Application Support/Google/Chrome/NativeMessagingHosts",
+        "edge": "Library/Application Support/Microsoft Edge/NativeMessagingHosts",
+        "brave": "Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+        "vivaldi": "Library/Application Support/Vivaldi/NativeMessagingHosts",
+        "firefox": "Library/Application Support/Mozilla/NativeMessagingHosts",
+    },
+}
+SYSTEM_FOLDERS = {
+    "linux": {
+        "chromium": ["/etc/chromium/native-messaging-hosts"],
+        "chrome": ["/etc/opt/chrome/native-messaging-hosts"],
+        "edge": ["/etc/opt/edge/native-messaging-hosts"],
+        "brave": ["/etc/opt/chrome/native-messaging-hosts"],
+        "vivaldi": ["/etc/chromium/native-messaging-hosts"],
+        "firefox": [
+            "/usr/lib/mozilla/native-messaging-hosts",
+            "/usr/lib64/mozilla/native-messaging-hosts",
+        ],
+    },
+    "darwin": {
+        "chromium": ["/Library/Application Support/Chromium/NativeMessagingHosts"],
+        "chrome": ["/Library/Google/Chrome/NativeMessagingHosts"],
+        "edge": ["/Library/Microsoft/Edge/NativeMessagingHosts"],
+        "brave": ["/Library/Google/Chrome/NativeMessagingHosts"],
+        "vivaldi": ["/Library/Application Support/Vivaldi/NativeMessagingHosts"],
+        "firefox": ["/Library/Application Support/Mozilla/NativeMessagingHosts"],
+    },
+}
+REGISTRY_KEYS = {
+    "chromium": r"Software\Chromium\NativeMessagingHosts\etma_helper",
+    "chrome": r"Software\Google\Chrome\NativeMessagingHosts\etma_helper",
+    "edge": r"Software\Microsoft\Edge\NativeMessagingHosts\etma_helper",
+    "brave": r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\etma_helper",
+    "vivaldi": r"Software\Google\Chrome\NativeMessagingHosts\etma_helper",  # Vivaldi reads Chrome's
+    "firefox": r"Software\Mozilla\NativeMessagingHosts\etma_helper",
+}
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_each_browser_is_registered_in_the_user_folder_it_reads(home: Path, platform: str):
+    targets = installer.registration_targets(ALL, home, platform=platform)
+    assert {t.browser: t.manifest_path for t in targets} == {
+        key: home / folder / "etma_helper.json" for key, folder in USER_FOLDERS[platform].items()
+    }
+    assert all(t.registry is None for t in targets)
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_system_install_writes_the_folders_every_user_s_browser_reads(home: Path, platform: str):
+    targets = installer.registration_targets(
+        ALL, home, platform=platform, scope="system", is_dir=lambda path: path == "/usr/lib64"
+    )
+    found: dict[str, list[str]] = {}
+    for target in targets:
+        assert target.manifest_path.name == "etma_helper.json"
+        found.setdefault(target.browser, []).append(str(target.manifest_path.parent))
+    assert found == SYSTEM_FOLDERS[platform]
+
+
+def test_firefox_system_folder_is_lib_only_without_lib64(home: Path):
+    [target] = installer.registration_targets(
+        ["firefox"], home, platform="linux", scope="system", is_dir=lambda path: False
+    )
+    assert target.manifest_path == Path("/usr/lib/mozilla/native-messaging-hosts/etma_helper.json")
+
+
+@pytest.mark.parametrize(("scope", "hive"), [("user", "HKCU"), ("system", "HKLM")])
+def test_windows_registers_a_registry_key_naming_a_manifest_in_the_prefix(
+    home: Path, scope: str, hive: str
+):
+    prefix = Path("C:/Users/t/AppData/Local/etma_helper")
+    targets = installer.registration_targets(
+        ALL, home, platform="win32", scope=scope, prefix=prefix
+    )
+    assert {t.browser: str(t.registry) for t in targets} == {
+        key: f"{hive}\\{value}" for key, value in REGISTRY_KEYS.items()
+    }
+    for target in targets:
+        assert target.manifest_path == prefix / f"etma_helper-{target.family}.json"
+
+
+def test_default_prefix_per_platform_and_scope(home: Path):
+    env = {"LOCALAPPDATA": r"C:\Users\t\AppData\Local", "ProgramFiles": r"C:\Program Files"}
+    assert installer.default_prefix(home, env, "win32") == Path(env["LOCALAPPDATA"]) / "etma_helper"
+    assert installer.default_prefix(home, env, "win32", "system") == (
+        Path(env["ProgramFiles"]) / "etma_helper"
+    )
+    assert installer.default_prefix(home, {}, "darwin") == (
+        home / "Library/Application Support/etma_helper"
+    )
+    assert installer.default_prefix(home, {}, "linux", "system") == Path("/opt/etma_helper")
+
+
+def test_launcher_is_a_shell_script_or_a_cmd_with_the_absolute_interpreter():
+    assert installer.launcher_text(Path("/p/venv/bin/python"), "linux") == (
+        '#!/bin/sh\nexec "/p/venv/bin/python" -m etma_helper.native_host "$@"\n'
+    )
+    windows = installer.PureWindowsPath(r"C:\Users\A 100%\etma_helper\venv\Scripts\python.exe")
+    assert installer.launcher_text(windows, "win32") == (
+        '@echo off\r\n"C:\\Users\\A 100%%\\etma_helper\\venv\\Scripts\\python.exe" '
+        "-m etma_helper.native_host %*\r\n"
+    )
+    assert installer.launcher_path(Path("/p"), "win32").name == "etma-helper-host.cmd"
+
+
+def test_windows_manifest_may_name_a_drive_letter_launcher():
+    manifest = installer.render_host_manifest("chromium", r"C:\etma\etma-helper-host.cmd")
+    assert manifest["path"] == r"C:\etma\etma-helper-host.cmd"
+
+
+class FakeWinreg:
+    """Records registry keys and default values the way winreg would store them."""
+
+    HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE = "HKCU", "HKLM"
+    KEY_WRITE, REG_SZ = 0x20006, 1
+
+    def __init__(self, existing: Iterable[str] = ()):
+        self.keys: dict[tuple[str, str], str | None] = {}
+        for key in existing:
+            self.keys[tuple(key.split("\\", 1))] = None
+
+    def _known(self, hive, key):
+        if (hive, key) not in self.keys:
+            raise FileNotFoundError(key)
+        return (hive, key)
+
+    def OpenKey(self, hive, key):
+        return self._known(hive, key)
+
+    def CloseKey(self, handle):
+        pass
+
+    def CreateKeyEx(self, hive, key, reserved, access):
+        parts = key.split("\\")
+        for depth in range(1, len(parts) + 1):
+            self.keys.setdefault((hive, "\\".join(parts[:depth])), None)
+        return (hive, key)
+
+    def SetValueEx(self, handle, name, reserved, kind, value):
+        assert name == "" and kind == self.REG_SZ
+        self.keys[handle] = value
+
+    def QueryValueEx(self, handle, name):
+        value = self.keys[self._known(*handle)]
+        if value is None:
+            raise FileNotFoundError(name)
+        return value, self.REG_SZ
+
+    def QueryInfoKey(self, handle):
+        hive, key = handle
+        subkeys = [k for h, k in self.keys if h == hive and k.startswith(key + "\\")]
+        return len(subkeys), int(self.keys[handle] is not None), 0
+
+    def DeleteKey(self, hive, key):
+        assert self.QueryInfoKey((hive, key))[0] == 0, "winreg cannot delete a key with subkeys"
+        del self.keys[self._known(hive, key)]
+
+    def listing(self) -> dict[str, str | None]:
+        return {f"{hive}\\{key}": value for (hive, key), value in sorted(self.keys.items())}
+
+
+def test_windows_registry_keys_are_written_and_uninstall_removes_exactly_them(tmp_path: Path):
+    winreg = FakeWinreg(
+        existing=[r"HKCU\Software", r"HKCU\Software\Google", r"HKCU\Software\Mozilla"]
+    )
+    winreg.keys[("HKCU", r"Software\Google\Chrome")] = None
+    winreg.keys[("HKCU", r"Software\Google\Chrome\NativeMessagingHosts")] = None
+    winreg.keys[("HKCU", r"Software\Google\Chrome\NativeMessagingHosts\other_host")] = "x.json"
+    before = winreg.listing()
+    registry = installer.Registry(winreg)
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    receipt = installer.Receipt(prefix)
+    targets = installer.registration_targets(
+        ["chrome", "vivaldi", "edge", "firefox"], tmp_path, platform="win32", prefix=prefix
+    )
+    for target in targets:
+        installer.write_registry(target, registry, receipt)
+    receipt.save()
+    after = winreg.listing()
+    assert after[r"HKCU\Software\Google\Chrome\NativeMessagingHosts\etma_helper"] == str(
+        prefix / "etma_helper-chromium.json"
+    )
+    assert after[r"HKCU\Software\Microsoft\Edge\NativeMessagingHosts\etma_helper"] == str(
+        prefix / "etma_helper-chromium.json"
+    )
+    assert after[r"HKCU\Software\Mozilla\NativeMessagingHosts\etma_helper"] == str(
+        prefix / "etma_helper-firefox.json"
+    )
+
+    dry = installer.uninstall(prefix, dry_run=True, registry=registry)
+    assert winreg.listing() == after
+    assert any(
+        "HKCU\\Software\\Microsoft\\Edge\\NativeMessagingHosts\\etma_helper" in line for line in dry
+    )
+    installer.uninstall(prefix, registry=registry)
+    assert winreg.listing() == before
+    assert not prefix.exists()
+
+
+def test_uninstall_leaves_a_registry_key_that_now_names_another_install(tmp_path: Path):
+    winreg = FakeWinreg()
+    registry = installer.Registry(winreg)
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    receipt = installer.Receipt(prefix)
+    [target] = installer.registration_targets(["chrome"], tmp_path, platform="win32", prefix=prefix)
+    installer.write_registry(target, registry, receipt)
+    receipt.save()
+    registry.write("HKCU", target.registry.key, r"D:\elsewhere\etma_helper-chromium.json")
+    actions = installer.uninstall(prefix, registry=registry)
+    assert (
+        registry.get_default("HKCU", target.registry.key)
+        == r"D:\elsewhere\etma_helper-chromium.json"
+    )
+    assert any(line.startswith("Kept registry key") for line in actions)
+
+
+def test_windows_dry_run_lists_every_key_and_file(tmp_path: Path):
+    prefix = Path(r"C:\Users\t\AppData\Local\etma_helper")
+    plan = installer.plan_install(
+        prefix, ["chrome", "firefox"], home=tmp_path, platform="win32", environ={}
+    )
+    text = installer.format_summary(installer.InstallSummary(plan, dry_run=True))
+    assert r"registry key HKCU\Software\Google\Chrome\NativeMessagingHosts\etma_helper" in text
+    assert r"registry key HKCU\Software\Mozilla\NativeMessagingHosts\etma_helper" in text
+    assert str(prefix / "etma_helper-chromium.json") in text
+    assert str(prefix / "etma-helper-host.cmd") in text
+    assert str(prefix / "install-receipt.json") in text
+
+
+def test_windows_and_macos_browsers_are_found_by_their_profile_folders(tmp_path: Path):
+    local = tmp_path / "Local"
+    (local / "Microsoft/Edge/User Data").mkdir(parents=True)
+    (tmp_path / "Roaming/Mozilla/Firefox").mkdir(parents=True)
+    env = {"LOCALAPPDATA": str(local), "APPDATA": str(tmp_path / "Roaming")}
+    found, _, _ = installer.detect_browsers(
+        tmp_path, which=lambda name: "/x", platform="win32", environ=env
+    )
+    assert found == ["edge", "firefox"]
+    found, _, _ = installer.detect_browsers(
+        tmp_path,
+        which=lambda name: None,
+        platform="darwin",
+        environ={},
+        app_exists=lambda app: app == "Brave Browser.app",
+    )
+    assert found == ["brave"]
 
 
 def test_custom_chromium_profile_gets_its_own_manifest(home: Path):
@@ -108,26 +374,54 @@ def test_custom_chromium_profile_gets_its_own_manifest(home: Path):
 
 
 def test_default_prefix_follows_xdg_data_home(home: Path):
-    assert installer.default_prefix(home, {}) == home / ".local/share/etma_helper"
-    assert installer.default_prefix(home, {"XDG_DATA_HOME": "/data"}) == Path("/data/etma_helper")
-    assert installer.default_prefix(home, {"XDG_DATA_HOME": "relative"}) == (
+    assert installer.default_prefix(home, {}, "linux") == home / ".local/share/etma_helper"
+    assert installer.default_prefix(home, {"XDG_DATA_HOME": "/data"}, "linux") == Path(
+        "/data/etma_helper"
+    )
+    assert installer.default_prefix(home, {"XDG_DATA_HOME": "relative"}, "linux") == (
         home / ".local/share/etma_helper"
     )
 
 
-def test_browser_is_found_by_its_config_folder_and_flatpak_is_explained(home: Path):
-    (home / ".mozilla").mkdir()
+def test_browser_is_found_by_its_config_folder_and_flatpak_chromium_is_explained(home: Path):
+    (home / ".mozilla/firefox").mkdir(parents=True)
     (home / ".var/app/com.google.Chrome").mkdir(parents=True)
-    found, skipped = installer.detect_browsers(home, which=lambda name: None)
+    found, skipped, notes = installer.detect_browsers(
+        home, which=lambda name: None, platform="linux"
+    )
     assert found == ["firefox"]
     reasons = dict(skipped)
-    assert "Flatpak" in reasons["chrome"]
+    assert (
+        "Flatpak" in reasons["chrome"] and "cannot start programs outside it" in reasons["chrome"]
+    )
+    assert ".deb/.rpm" in reasons["chrome"]
     assert reasons["chromium"] == "Chromium was not found"
+    assert notes == []
+
+
+def test_snap_firefox_is_registered_through_the_portal_and_snap_chromium_is_explained(home: Path):
+    (home / "snap/firefox").mkdir(parents=True)
+    (home / "snap/chromium").mkdir(parents=True)
+    found, skipped, notes = installer.detect_browsers(
+        home, which=lambda name: None, platform="linux"
+    )
+    assert found == ["firefox"]
+    assert "Snap" in dict(skipped)["chromium"]
+    assert len(notes) == 1 and "WebExtensions portal" in notes[0]
+
+
+def test_flatpak_firefox_is_registered_with_what_it_needs_explained(home: Path):
+    (home / ".var/app/org.mozilla.firefox").mkdir(parents=True)
+    found, _, notes = installer.detect_browsers(home, which=lambda name: None, platform="linux")
+    assert found == ["firefox"]
+    assert "xdg-native-messaging-proxy" in notes[0] and "157" in notes[0]
 
 
 def test_browser_is_found_by_its_executable_on_path(home: Path):
-    found, _ = installer.detect_browsers(
-        home, which=lambda name: f"/usr/bin/{name}" if name == "chromium" else None
+    found, _, _ = installer.detect_browsers(
+        home,
+        which=lambda name: f"/usr/bin/{name}" if name == "chromium" else None,
+        platform="linux",
     )
     assert found == ["chromium"]
 

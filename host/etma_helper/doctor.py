@@ -1,0 +1,503 @@
+"""The doctor: is the helper installed, registered and answering, and if not, what to do.
+
+It reads the install receipt (what install.py wrote), checks the virtual environment's Python,
+the launcher and every browser registration (manifest file, and registry key on Windows), then
+starts the launcher exactly as each browser would - Chromium passes the extension's origin,
+Firefox the manifest's path and the add-on id - and sends a real framed ``hello`` and
+``settings`` request. Each problem comes with the command that fixes it.
+
+Standard library only, and no import of the rest of the package: ``install.py --doctor`` loads
+this file straight from the clone, so it works when the helper's venv is broken or gone.
+``etma-helper doctor`` runs the same code from the venv.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOST_NAME = "etma_helper"
+CHROMIUM_EXTENSION_ID = "cfflekeodohgccooffokbilcglejnhfj"  # as in identity.py
+FIREFOX_EXTENSION_ID = "etma-helper@etma-helper"
+RECEIPT_NAME = "install-receipt.json"
+PROTOCOL_VERSION = 1
+HELLO_TIMEOUT = 10.0
+HEADER = struct.Struct("@I")
+
+OK, PROBLEM, NOTE = "ok", "PROBLEM", "note"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report: what was checked, what was found, and how to fix it."""
+
+    subject: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Report:
+    """Every check the doctor made for one install."""
+
+    prefix: Path
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """No problem found."""
+        return all(check.status != PROBLEM for check in self.checks)
+
+    def add(self, subject: str, status: str, detail: str, fix: str = "") -> None:
+        self.checks.append(Check(subject, status, detail, fix))
+
+
+@dataclass(frozen=True)
+class Extension:
+    """The extension next to install.py: its ids and version (or the built-in ids)."""
+
+    chromium_id: str
+    firefox_id: str
+    version: str | None
+    manifest: Path | None
+
+
+def chromium_id_from_key(key: str) -> str:
+    """Chromium's extension id for a manifest `key`: sha256 of the DER key, hex mapped to a-p."""
+    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
+    return "".join(chr(ord("a") + int(digit, 16)) for digit in digest)
+
+
+def read_extension(repo: Path | None) -> Extension:
+    """The ids and version of the extension in `repo/extension`, when there is one."""
+    manifest = repo / "extension" / "manifest.json" if repo else None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest else None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return Extension(CHROMIUM_EXTENSION_ID, FIREFOX_EXTENSION_ID, None, None)
+    chromium_id = CHROMIUM_EXTENSION_ID
+    if isinstance(data.get("key"), str):
+        try:
+            chromium_id = chromium_id_from_key(data["key"])
+        except ValueError:
+            pass
+    gecko = data.get("browser_specific_settings", {}).get("gecko", {})
+    firefox_id = gecko.get("id") if isinstance(gecko.get("id"), str) else FIREFOX_EXTENSION_ID
+    return Extension(chromium_id, firefox_id, data.get("version"), manifest)
+
+
+def caller_args(family: str, manifest: Path, extension: Extension) -> list[str]:
+    """The arguments a browser passes the host: an origin (Chromium) or manifest + id (Firefox)."""
+    if family == "firefox":
+        return [str(manifest), extension.firefox_id]
+    return [f"chrome-extension://{extension.chromium_id}/"]
+
+
+def frame(message: dict) -> bytes:
+    """One native-messaging frame: a 32-bit native-order length, then UTF-8 JSON."""
+    payload = json.dumps(message).encode("utf-8")
+    return HEADER.pack(len(payload)) + payload
+
+
+def parse_frames(data: bytes) -> list[dict]:
+    """The messages in a host's output; raises ValueError on anything that is not a frame."""
+    messages = []
+    while data:
+        if len(data) < HEADER.size:
+            raise ValueError(f"{len(data)} stray bytes after the last frame")
+        (size,) = HEADER.unpack(data[: HEADER.size])
+        payload = data[HEADER.size : HEADER.size + size]
+        if len(payload) != size:
+            raise ValueError(
+                f"a frame announced {size} bytes but {len(payload)} followed (is something "
+                "printing to standard output?)"
+            )
+        messages.append(json.loads(payload.decode("utf-8")))
+        data = data[HEADER.size + size :]
+    return messages
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the host said to a hello and a settings request, or why it said nothing."""
+
+    replies: dict[str, dict]
+    error: str = ""
+    seconds: float = 0.0
+
+
+def talk_to_host(command: list[str], timeout: float = HELLO_TIMEOUT) -> Conversation:
+    """Start the host as a browser would, send hello and settings, and read the replies."""
+    requests = [
+        {
+            "id": "doctor",
+            "action": "hello",
+            "protocol": PROTOCOL_VERSION,
+            "extension_version": "doctor",
+        },
+        {"id": "doctor-settings", "action": "settings"},
+    ]
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(Path(command[0]).parent),  # browsers start the host in its own folder
+        )
+    except OSError as error:
+        return Conversation({}, f"cannot start it: {error.strerror or error}")
+    try:
+        out, err = process.communicate(b"".join(map(frame, requests)), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return Conversation({}, f"no answer within {timeout:g} s")
+    seconds = time.monotonic() - started
+    try:
+        messages = parse_frames(out)
+    except ValueError as error:
+        return Conversation({}, f"its output is not native messaging: {error}", seconds)
+    replies = {m.get("id"): m for m in messages if isinstance(m, dict)}
+    if "doctor" not in replies:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        error = f"it exited with status {process.returncode} without answering"
+        if messages and messages[0].get("status") == "error":
+            error = f"it refused: {messages[0].get('message')}"
+        elif tail[0]:
+            error += f" ({tail[0][-240:]})"
+        return Conversation(replies, error, seconds)
+    return Conversation(replies, "", seconds)
+
+
+def read_registry_default(hive: str, key: str) -> str | None:
+    """The default value of a registry key on Windows, or None when it is missing."""
+    import winreg
+
+    root = {"HKCU": winreg.HKEY_CURRENT_USER, "HKLM": winreg.HKEY_LOCAL_MACHINE}[hive]
+    try:
+        with winreg.OpenKey(root, key) as handle:
+            return winreg.QueryValueEx(handle, "")[0]
+    except OSError:
+        return None
+
+
+# --- The checks ----------------------------------------------------------------------------
+
+
+def _check_python(report: Report, python: Path, install: str) -> bool:
+    if not python.exists():
+        report.add(
+            "venv Python",
+            PROBLEM,
+            f"the Python in the helper's venv is gone ({python})",
+            f"reinstall: {install} (it rebuilds the venv)",
+        )
+        return False
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys, etma_helper; print(sys.version.split()[0], etma_helper.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=HELLO_TIMEOUT,
+    )
+    if probe.returncode != 0:
+        report.add(
+            "venv Python",
+            PROBLEM,
+            f"{python} cannot import the helper: {probe.stderr.strip().splitlines()[-1:]}",
+            f"reinstall: {install}",
+        )
+        return False
+    python_version, helper_version = probe.stdout.split()
+    report.add("venv Python", OK, f"{python} (Python {python_version}, helper {helper_version})")
+    return True
+
+
+def _check_launcher(report: Report, launcher: Path, python: Path, install: str) -> bool:
+    if not launcher.is_file():
+        report.add("launcher", PROBLEM, f"{launcher} is missing", f"reinstall: {install}")
+        return False
+    if os.name != "nt" and not os.access(launcher, os.X_OK):
+        report.add(
+            "launcher",
+            PROBLEM,
+            f"{launcher} is not executable (browsers report 'Native host has exited')",
+            f"chmod +x '{launcher}', or reinstall: {install}",
+        )
+        return False
+    if str(python) not in launcher.read_text(encoding="utf-8", errors="replace"):
+        report.add(
+            "launcher",
+            PROBLEM,
+            f"{launcher} does not start the venv's Python {python}",
+            f"reinstall: {install}",
+        )
+        return False
+    report.add("launcher", OK, f"{launcher} (executable, starts {python})")
+    return True
+
+
+def _check_manifest(
+    report: Report,
+    label: str,
+    family: str,
+    manifest_path: Path,
+    launcher: Path,
+    extension: Extension,
+    install: str,
+) -> str | None:
+    """Check one host manifest; return the launcher path it names when it is usable."""
+    if not manifest_path.is_file():
+        report.add(
+            label,
+            PROBLEM,
+            f"no host manifest at {manifest_path} (browsers report 'Specified native messaging "
+            "host not found' / 'No such native application')",
+            f"register again: {install}",
+        )
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        path = manifest["path"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        report.add(
+            label,
+            PROBLEM,
+            f"{manifest_path} is not a host manifest ({error})",
+            f"register again: {install}",
+        )
+        return None
+    problems = []
+    if manifest.get("name") != HOST_NAME:
+        problems.append(f"names host {manifest.get('name')!r}, not {HOST_NAME!r}")
+    if not os.path.isabs(path):
+        problems.append(f"names a relative launcher path {path!r} (browsers refuse it)")
+    elif not Path(path).exists():
+        problems.append(f"names launcher {path}, which does not exist")
+    elif Path(path) != launcher:
+        problems.append(f"names launcher {path}, not the installed {launcher}")
+    if family == "firefox":
+        allowed, wanted = manifest.get("allowed_extensions") or [], extension.firefox_id
+        if wanted not in allowed:
+            problems.append(
+                f"names add-on id {', '.join(allowed) or 'none'}; this extension is {wanted}"
+            )
+    else:
+        allowed = manifest.get("allowed_origins") or []
+        wanted = f"chrome-extension://{extension.chromium_id}/"
+        if wanted not in allowed:
+            named = ", ".join(o.removeprefix("chrome-extension://").rstrip("/") for o in allowed)
+            problems.append(
+                f"names extension id {named or 'none'}; this extension is "
+                f"{extension.chromium_id} (browsers report 'Access to the specified native "
+                "messaging host is forbidden')"
+            )
+    if problems:
+        report.add(
+            label,
+            PROBLEM,
+            f"{manifest_path} " + "; ".join(problems),
+            f"run the installer again: {install}",
+        )
+        return None
+    report.add(label, OK, f"{manifest_path}")
+    return path
+
+
+def _check_download_root(report: Report, settings: dict) -> None:
+    root = Path(settings.get("download_root", ""))
+    where = f"(from {settings.get('settings_file', 'the defaults')})"
+    change = "choose another with: etma-helper config --download-root DIR"
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    writable = os.access(existing, os.W_OK | os.X_OK)
+    if existing == root and not root.is_dir():
+        report.add(
+            "download folder",
+            PROBLEM,
+            f"{root} {where} is not a folder",
+            f"remove or rename the file {root}, or {change}",
+        )
+    elif not writable:
+        report.add(
+            "download folder",
+            PROBLEM,
+            f"{root} {where} is not writable"
+            + ("" if existing == root else f" ({existing} is not)"),
+            f"chmod u+rwx '{existing}', or {change}",
+        )
+    elif existing == root:
+        report.add("download folder", OK, f"{root} {where} exists and is writable")
+    else:
+        report.add("download folder", OK, f"{root} {where} will be created in {existing}")
+
+
+def diagnose(
+    prefix: Path,
+    repo: Path | None = None,
+    registry_reader: Callable[[str, str], str | None] | None = None,
+    timeout: float = HELLO_TIMEOUT,
+) -> Report:
+    """Check the install in `prefix` and return the report (see the module docstring)."""
+    report = Report(prefix)
+    receipt_path = prefix / RECEIPT_NAME
+    installer = f"python3 {repo / 'install.py'}" if repo else "python3 install.py"
+    try:
+        receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        report.add(
+            "install",
+            PROBLEM,
+            f"no eTMA Helper installation in {prefix}",
+            f"install it: {installer} (or pass the --prefix you installed with)",
+        )
+        return report
+    except (OSError, ValueError) as error:
+        report.add(
+            "install", PROBLEM, f"{receipt_path} is unreadable ({error})", f"reinstall: {installer}"
+        )
+        return report
+    repo = repo or (Path(receipt["repo"]) if receipt.get("repo") else None)
+    install = f"python3 {repo / 'install.py'}" if repo else "python3 install.py"
+    if receipt.get("scope") == "system":
+        install = f"sudo {install} --system"
+    if receipt_path.parent.resolve() != Path.home() / ".local/share" / HOST_NAME:
+        install += f" --prefix '{prefix}'"
+    python = Path(receipt.get("python", prefix / "venv" / "bin" / "python"))
+    launcher = Path(receipt.get("launcher", prefix / "etma-helper-host"))
+    extension = read_extension(repo)
+    report.add("install", OK, f"{prefix} ({receipt.get('scope', 'user')} install)")
+    _check_python(report, python, install)
+    _check_launcher(report, launcher, python, install)
+
+    registrations = receipt.get("registrations", [])
+    if not registrations:
+        report.add(
+            "browsers",
+            PROBLEM,
+            "the helper is registered with no browser",
+            f"name one: {install} --browser chromium (or firefox, chrome, edge, ...)",
+        )
+    settings: dict | None = None
+    helper_version = None
+    for entry in registrations:
+        label, family = entry["label"], entry["family"]
+        manifest_path = Path(entry["manifest"])
+        if entry.get("registry"):
+            hive, key = entry["registry"].split("\\", 1)
+            reader = registry_reader or read_registry_default
+            value = reader(hive, key)
+            if value is None:
+                report.add(
+                    f"{label} registry",
+                    PROBLEM,
+                    f"registry key {entry['registry']} is missing",
+                    f"register again: {install}",
+                )
+                continue
+            if Path(value) != manifest_path:
+                report.add(
+                    f"{label} registry",
+                    PROBLEM,
+                    f"{entry['registry']} names {value}, not {manifest_path}",
+                    f"register again: {install}",
+                )
+                continue
+            report.add(f"{label} registry", OK, f"{entry['registry']} = {value}")
+        path = _check_manifest(report, label, family, manifest_path, launcher, extension, install)
+        if path is None:
+            continue
+        conversation = talk_to_host([path, *caller_args(family, manifest_path, extension)], timeout)
+        hello = conversation.replies.get("doctor", {})
+        if conversation.error or hello.get("status") != "ok":
+            detail = conversation.error or f"it answered {hello.get('message', hello)}"
+            report.add(
+                f"{label} hello",
+                PROBLEM,
+                f"started as {label} would, the helper failed: {detail}",
+                f"see the checks above; then reinstall: {install}",
+            )
+            continue
+        helper_version = hello.get("version")
+        protocol = hello.get("data", {}).get("protocol")
+        report.add(
+            f"{label} hello",
+            OK,
+            f"helper {helper_version} answered (protocol {protocol}, {conversation.seconds:.2f} s)",
+        )
+        reply = conversation.replies.get("doctor-settings", {})
+        if settings is None and reply.get("status") == "ok":
+            settings = reply.get("data", {})
+
+    if extension.version is None:
+        report.add(
+            "versions",
+            NOTE,
+            f"helper {helper_version or 'unknown'}; no extension/"
+            "manifest.json next to install.py to compare with",
+        )
+    elif helper_version and helper_version != extension.version:
+        report.add(
+            "versions",
+            NOTE,
+            f"helper {helper_version}, extension {extension.version}: they differ",
+            f"install both from the same clone: {install}, then reload the extension",
+        )
+    else:
+        report.add(
+            "versions",
+            OK,
+            f"helper {helper_version or 'unknown'}, extension "
+            f"{extension.version} ({extension.manifest})",
+        )
+    if settings is not None:
+        _check_download_root(report, settings)
+    for key, reason in receipt.get("skipped", []):
+        if not reason.endswith("was not found") and reason != "not in --browser":
+            report.add(key, NOTE, reason)
+    return report
+
+
+def format_report(report: Report) -> str:
+    """The report as a table, each problem followed by its fix."""
+    width = max([len(check.subject) for check in report.checks] + [5])
+    lines = [f"eTMA Helper doctor: {report.prefix}", f"{'STATUS':8} {'CHECK':{width}}  DETAIL"]
+    for check in report.checks:
+        lines.append(f"{check.status:8} {check.subject:{width}}  {check.detail}")
+        if check.fix:
+            lines.append(f"{'':8} {'':{width}}  fix: {check.fix}")
+    problems = sum(check.status == PROBLEM for check in report.checks)
+    lines.append(
+        "Healthy: every registered browser can start the helper."
+        if not problems
+        else f"{problems} problem{'s' if problems > 1 else ''} found; fix them as shown, then "
+        "run the doctor again."
+    )
+    return "\n".join(lines)
+
+
+def main(prefix: Path | None = None) -> int:
+    """`etma-helper doctor`: check the install this venv belongs to (or `prefix`)."""
+    if prefix is None:
+        prefix = Path(sys.prefix).resolve().parent  # the venv lives in the install prefix
+    report = diagnose(Path(prefix).expanduser().resolve())
+    print(format_report(report))  # noqa: T201 - a command-line report
+    return 0 if report.healthy else 1
