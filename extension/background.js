@@ -21,15 +21,21 @@ const PI_PATTERN = /^[A-Z]\d{6,8}[A-Z0-9]?$/i;
 const MODULE_PATTERN = /^[A-Z]{1,5}\d{1,4}[A-Z]?$/i;
 const ASSIGNMENT_PATTERN = /^[A-Z]{2,5} ?\d{1,3}$/i;
 
-const DEFAULT_SETTINGS = Object.freeze({ etmaUrl: "http://127.0.0.2:8802/etma/admin" });
+const DEFAULT_SETTINGS = Object.freeze({ etmaUrl: "http://127.0.0.2:8802/etma/admin", oscarPatterns: [] });
 
-// Where the context menu may appear: the pages the OSCAR content script runs on.
-const OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
+// The OSCAR pages built into the manifest; the user may add more on the options page.
+const BUILT_IN_OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
+const CUSTOM_SCRIPT_ID = "etma-helper-custom-oscar";
 
 const MENU_ITEMS = [
   { id: "etma-download-student", title: "Download this student's scripts", action: "download" },
   { id: "etma-codes-student", title: "Get this student's confirmation code", action: "codes" },
+  { id: "etma-open-student", title: "Open this student's eTMA page", action: "open_student" },
 ];
+
+// Requests only the extension's own pages (popup, options) may send through the background.
+const PAGE_ACTIONS = new Set(["jobs", "settings", "open"]);
+const TAB_LOAD_TIMEOUT_MS = 30000;
 
 /**
  * @typedef {Object} StudentRecord
@@ -114,12 +120,33 @@ function outdatedHelperProblem(helperProtocol, helperVersion) {
   };
 }
 
+/** The helper answered the handshake but does not know an action this extension needs. */
+async function requireAction(action) {
+  const hello = await ensureHelper();
+  if (Array.isArray(hello.actions) && !hello.actions.includes(action)) {
+    throw new HelperError({
+      text: `The eTMA Helper program on this computer (version ${hello.version || "unknown"}) is older than this extension and cannot do this. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then try again.`,
+      command: INSTALL_COMMAND,
+      code: 2,
+    });
+  }
+  return hello;
+}
+
 /** An error reply from the helper, as a problem for the page. */
 function helperErrorProblem(message) {
   if (message.code === 4) return outdatedHelperProblem(message.params?.protocol, message.version);
+  if (message.code === 2) {
+    return {
+      text: `The eTMA Helper program on this computer is older than this extension. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then try again.`,
+      command: INSTALL_COMMAND,
+      code: 2,
+    };
+  }
   return {
     text: String(message.message || "The eTMA Helper program refused the request."),
     code: message.code,
+    params: message.params && typeof message.params === "object" ? message.params : {},
   };
 }
 
@@ -198,7 +225,7 @@ function ensureHelper() {
     if (reply.data?.protocol !== PROTOCOL_VERSION) {
       throw new HelperError(outdatedHelperProblem(reply.data?.protocol, reply.version));
     }
-    return reply.data;
+    return { ...reply.data, version: String(reply.version ?? "") };
   });
   helperReady.catch(() => {
     // A failed handshake leaves nothing worth keeping: the next job starts afresh.
@@ -278,6 +305,17 @@ function failJob(job, problem) {
   saveJobsSoon();
 }
 
+/** The browser's cookies for the eTMA site, as the protocol carries them (never logged or stored). */
+async function etmaCookies(etmaUrl) {
+  return (await api.cookies.getAll({ url: etmaUrl })).map((cookie) => ({
+    name: cookie.name,
+    value: cookie.value,
+    domain: cookie.domain,
+    path: cookie.path,
+    secure: cookie.secure,
+  }));
+}
+
 /** Check a job request from a page once, here at the edge. Returns the problem, or null. */
 function invalidJobRequest({ action, module, assignment, pis }) {
   if (action !== "download" && action !== "codes") return "Unknown job.";
@@ -345,13 +383,7 @@ async function startJob(tabId, { action, module, assignment, pis }) {
   try {
     const [settings] = await Promise.all([loadSettings(), ensureHelper()]);
     const etmaUrl = settings.etmaUrl;
-    const cookies = (await api.cookies.getAll({ url: etmaUrl })).map((cookie) => ({
-      name: cookie.name,
-      value: cookie.value,
-      domain: cookie.domain,
-      path: cookie.path,
-      secure: cookie.secure,
-    }));
+    const cookies = await etmaCookies(etmaUrl);
     const reply = await request({
       id: job.id,
       action,
@@ -401,6 +433,55 @@ function latestJobFor(tabId, module) {
   return forModule.find((job) => job.tabId === tabId) ?? forModule[0] ?? null;
 }
 
+/** The job the popup shows: the running one, else the newest the helper accepted. */
+function newestJob() {
+  const newestFirst = [...jobs.values()].reverse();
+  return newestFirst.find((job) => job.running) ?? newestFirst.find((job) => job.accepted) ?? null;
+}
+
+/** Any thrown thing as a problem a page can show. */
+function asProblem(error) {
+  return error instanceof HelperError
+    ? error.problem
+    : { text: `Something went wrong in the extension: ${error?.message ?? error}` };
+}
+
+/** The helper's state for the popup and the options page: installed, version, connected. */
+async function helperStatus() {
+  try {
+    const hello = await ensureHelper();
+    return { connected: true, version: hello.version, protocol: hello.protocol,
+      downloadRoot: hello.download_root, actions: hello.actions ?? [] };
+  } catch (error) {
+    return { connected: false, problem: asProblem(error) };
+  }
+}
+
+/** A `jobs`, `settings` or `open` request for the popup or options page; answers {data} or {error}. */
+async function pageRequest(message) {
+  const action = String(message.action ?? "");
+  if (!PAGE_ACTIONS.has(action)) return { error: { text: "Unknown request." } };
+  try {
+    await requireAction(action);
+    const fields = {};
+    if (action === "jobs" && Number.isInteger(message.limit)) fields.limit = message.limit;
+    if (action === "settings" && message.set && typeof message.set === "object") fields.set = message.set;
+    if (action === "open") {
+      fields.what = message.what === "codes" ? "codes" : "folder";
+      if (typeof message.module === "string" && MODULE_PATTERN.test(message.module)) fields.module = message.module.toUpperCase();
+    }
+    const reply = await request({ id: nextId(`${action}-`), action, ...fields });
+    if (reply.status !== "ok") return { error: helperErrorProblem(reply) };
+    return { data: reply.data ?? {} };
+  } catch (error) {
+    return { error: asProblem(error) };
+  }
+}
+
+function isExtensionPage(sender) {
+  return typeof sender.url === "string" && sender.url.startsWith(api.runtime.getURL(""));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keeping state across a background restart (the service worker or event page may be stopped
 // when idle). storage.session lives in memory only and is cleared when the browser closes.
@@ -448,6 +529,18 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
         return { job: snapshot(job) };
       });
       break;
+    case "helperStatus":
+      if (!isExtensionPage(sender)) return false;
+      answer = restored.then(async () => ({ ...(await helperStatus()), job: snapshot(newestJob()) }));
+      break;
+    case "helperRequest":
+      if (!isExtensionPage(sender)) return false;
+      answer = pageRequest(message);
+      break;
+    case "oscarPagesChanged":
+      if (!isExtensionPage(sender)) return false;
+      answer = syncOscarPages().then(() => ({ ok: true }), (error) => ({ error: asProblem(error) }));
+      break;
     default:
       return false;
   }
@@ -456,20 +549,152 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// The OSCAR pages: the manifest's, plus the user's own (options page), which get the content
+// script through scripting.registerContentScripts once the user granted their host permission.
+
+/** The host permission a match pattern needs: `https://oscar.example/x/*` → `https://oscar.example/*`. */
+function originOfPattern(pattern) {
+  const match = /^(https?|\*):\/\/(\*|(?:\*\.)?[^/*]+)\//.exec(pattern);
+  return match ? `${match[1]}://${match[2]}/*` : null;
+}
+
+/** The user's OSCAR patterns that the browser lets this extension run on. */
+async function grantedCustomPatterns() {
+  const { oscarPatterns } = await loadSettings();
+  const wanted = (Array.isArray(oscarPatterns) ? oscarPatterns : [])
+    .filter((pattern) => typeof pattern === "string" && !BUILT_IN_OSCAR_PAGES.includes(pattern));
+  const granted = [];
+  for (const pattern of wanted) {
+    const origin = originOfPattern(pattern);
+    if (origin && await api.permissions.contains({ origins: [origin] }).catch(() => false)) granted.push(pattern);
+  }
+  return granted;
+}
+
+/** Register the content script and the row menu for the user's OSCAR pages; idempotent. */
+async function syncOscarPages() {
+  const custom = await grantedCustomPatterns().catch(() => []);
+  const registered = await api.scripting.getRegisteredContentScripts({ ids: [CUSTOM_SCRIPT_ID] }).catch(() => []);
+  if (registered.length) await api.scripting.unregisterContentScripts({ ids: [CUSTOM_SCRIPT_ID] }).catch(() => {});
+  if (custom.length) {
+    await api.scripting.registerContentScripts([{
+      id: CUSTOM_SCRIPT_ID,
+      matches: custom,
+      js: ["content/oscar.js"],
+      css: ["content/oscar.css"],
+      runAt: "document_idle",
+    }]);
+  }
+  for (const item of MENU_ITEMS) {
+    await Promise.resolve(api.contextMenus.update(item.id, {
+      documentUrlPatterns: [...BUILT_IN_OSCAR_PAGES, ...custom],
+    })).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Context menu on a student row
 
+function createMenus() {
+  return grantedCustomPatterns().catch(() => []).then((custom) =>
+    Promise.resolve(api.contextMenus.removeAll()).then(() => {
+      for (const item of MENU_ITEMS) {
+        api.contextMenus.create({
+          id: item.id,
+          title: item.title,
+          contexts: ["page", "selection", "link", "editable"],
+          documentUrlPatterns: [...BUILT_IN_OSCAR_PAGES, ...custom],
+        });
+      }
+    }));
+}
+
 api.runtime.onInstalled.addListener(() => {
-  Promise.resolve(api.contextMenus.removeAll()).then(() => {
-    for (const item of MENU_ITEMS) {
-      api.contextMenus.create({
-        id: item.id,
-        title: item.title,
-        contexts: ["page", "selection", "link", "editable"],
-        documentUrlPatterns: OSCAR_PAGES,
-      });
-    }
-  });
+  createMenus().then(syncOscarPages).catch(() => {});
 });
+api.runtime.onStartup?.addListener(() => {
+  syncOscarPages().catch(() => {});
+});
+
+/** Tell the OSCAR tab something about a menu action (it shows it on the toolbar's message line). */
+function noticeTab(tabId, notice) {
+  api.tabs.sendMessage(tabId, { type: "notice", ...notice }).catch(() => {});
+}
+
+/** Resolve once a tab has finished loading a page of `origin`. */
+function tabLoaded(tabId, origin) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      api.tabs.onUpdated.removeListener(listener);
+      reject(new HelperError({ text: "The eTMA page did not load. Check the eTMA address on the options page." }));
+    }, TAB_LOAD_TIMEOUT_MS);
+    function listener(updatedId, change, tab) {
+      if (updatedId !== tabId || change.status !== "complete") return;
+      if (tab.url && !tab.url.startsWith(origin)) return;
+      clearTimeout(timer);
+      api.tabs.onUpdated.removeListener(listener);
+      resolve(tab);
+    }
+    api.tabs.onUpdated.addListener(listener);
+  });
+}
+
+/**
+ * Runs in the eTMA tab: build eTMA's search form from the helper's description and submit it.
+ * Same-origin, so the browser sends its own eTMA cookies (SameSite=Lax ones included).
+ */
+function submitSearchForm(form) {
+  const action = new URL(form.action, location.href);
+  if (action.origin !== location.origin) return "The eTMA search form points to another site.";
+  const element = document.createElement("form");
+  element.method = form.method === "get" ? "get" : "post";
+  element.action = action.href;
+  element.style.display = "none";
+  for (const [name, value] of form.fields) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    element.append(input);
+  }
+  document.body.append(element);
+  HTMLFormElement.prototype.submit.call(element);
+  return "";
+}
+
+/** "Open this student's eTMA page": ask the helper how to search, then search in a new tab. */
+async function openStudentPage(fromTabId, row) {
+  if (!PI_PATTERN.test(row.pi) || !MODULE_PATTERN.test(row.module || "")) {
+    throw new HelperError({ text: "The module code (such as TM351) was not found on this page." });
+  }
+  const settings = await loadSettings();
+  await requireAction("student_search");
+  const reply = await request({
+    id: nextId("search-"),
+    action: "student_search",
+    etma_url: settings.etmaUrl,
+    module: row.module.toUpperCase(),
+    pi: row.pi.toUpperCase(),
+    cookies: await etmaCookies(settings.etmaUrl),
+  });
+  if (reply.status !== "ok") throw new HelperError(helperErrorProblem(reply));
+  const form = reply.data ?? {};
+  if (typeof form.action !== "string" || !Array.isArray(form.fields)) {
+    throw new HelperError({ text: "The eTMA Helper program sent an unusable search form." });
+  }
+  const origin = new URL(settings.etmaUrl).origin;
+  const opener = await api.tabs.get(fromTabId).catch(() => null);
+  const tab = await api.tabs.create({ url: settings.etmaUrl, index: opener ? opener.index + 1 : undefined });
+  await tabLoaded(tab.id, origin);
+  const [result] = await api.scripting.executeScript({
+    target: { tabId: tab.id },
+    func: submitSearchForm,
+    args: [{ action: form.action, method: String(form.method || "post").toLowerCase(),
+      fields: form.fields.map(([name, value]) => [String(name), String(value)]) }],
+  });
+  if (result?.result) throw new HelperError({ text: result.result });
+  noticeTab(fromTabId, { text: `Opened ${row.pi}'s eTMA page in a new tab.` });
+}
 
 api.contextMenus.onClicked.addListener(async (info, tab) => {
   const item = MENU_ITEMS.find((entry) => entry.id === info.menuItemId);
@@ -483,6 +708,10 @@ api.contextMenus.onClicked.addListener(async (info, tab) => {
   if (!row?.pi) {
     const error = { text: "Right-click on a student's row in the table to use this menu." };
     api.tabs.sendMessage(tab.id, { type: "jobError", jobId: null, error }).catch(() => {});
+    return;
+  }
+  if (item.action === "open_student") {
+    await openStudentPage(tab.id, row).catch((error) => noticeTab(tab.id, { error: asProblem(error) }));
     return;
   }
   await startJob(tab.id, {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -183,3 +184,55 @@ def wait_for_message(driver, toolbar, text: str, timeout: float = 120) -> str:
     return wait(driver, timeout).until(
         lambda d: text in message_line(toolbar) and message_line(toolbar)
     )
+
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def open_extension_page(driver, path: str) -> None:
+    """Open one of the extension's own pages (``popup/popup.html``, ``options/options.html``)."""
+    driver.get(f"chrome-extension://{EXTENSION_ID}/{path}")
+
+
+def active_toolbar_action(driver) -> str | None:
+    """The ``data-action`` of the toolbar control that has the keyboard focus, if any."""
+    return driver.execute_script(
+        "const host = document.getElementById('etma-helper-toolbar');"
+        "if (!host || document.activeElement !== host) return null;"
+        "const inner = host.shadowRoot.activeElement;"
+        "return inner ? inner.dataset.action || inner.dataset.role || inner.tagName : null;"
+    )
+
+
+def code_fields(driver) -> dict[str, str]:
+    """Each student row's confirmation-code field value, by PI (rows without a field left out)."""
+    return driver.execute_script(
+        "const out = {};"
+        "for (const row of document.querySelectorAll('tr[data-etma-pi]')) {"
+        "  const field = row.querySelector('input[name=confirmation_code]');"
+        "  if (field) out[row.dataset.etmaPi] = field.value;"
+        "}"
+        "return out;"
+    )
+
+
+def save_screenshot(driver, name: str, element=None, *, full_page: bool = False) -> Path:
+    """Save a PNG under docs/screenshots: the window, just ``element``, or with ``full_page`` the
+    whole page at the window's width (through the DevTools protocol)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    if element is not None:
+        element.screenshot(str(path))
+    elif full_page:
+        width, height = driver.execute_script(
+            "const page = document.documentElement;return [page.clientWidth, page.scrollHeight];"
+        )
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        shot = driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True, "clip": clip},
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
+    else:
+        driver.save_screenshot(str(path))
+    return path

@@ -1,35 +1,240 @@
-/* The options page: where the eTMA system lives. Settings sync through the browser's storage. */
+/*
+ * The options page. Browser-side settings (the eTMA address, the user's own OSCAR pages) sync
+ * through storage.sync; the helper's own settings (download folder, concurrency, site profile) are
+ * read and changed through the helper's `settings` action, which checks every change.
+ * Test hooks: #etma-url + #status, #oscar-patterns + #oscar-status, #download-root, #concurrency,
+ * #profile, #helper-save, #helper-status, .field-error[data-for=download_root|concurrency|profile],
+ * #helper-banner[data-state=checking|connected|problem].
+ */
 "use strict";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const DEFAULTS = { etmaUrl: "http://127.0.0.2:8802/etma/admin" };
+const DEFAULTS = { etmaUrl: "http://127.0.0.2:8802/etma/admin", oscarPatterns: [] };
+const BUILT_IN_OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
+const MATCH_PATTERN = /^(https?|\*):\/\/(\*|(?:\*\.)?[^/*:]+)(\/.*)$/;
+const HELPER_FIELDS = ["download_root", "concurrency", "profile"];
 
-const form = document.getElementById("settings");
-const field = document.getElementById("etma-url");
-const status = document.getElementById("status");
+const $ = (id) => document.getElementById(id);
 
-function say(text, isError = false) {
-  status.textContent = text;
-  status.classList.toggle("error", isError);
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
 }
 
-api.storage.sync.get(DEFAULTS).then((saved) => {
-  field.value = saved.etmaUrl;
-});
+/** Text with `command` shown as code the user can select with one click. */
+function withCommand(node, text, command) {
+  const at = command ? text.indexOf(command) : -1;
+  node.replaceChildren();
+  if (at < 0) node.textContent = text;
+  else node.append(text.slice(0, at), element("code", {}, command), text.slice(at + command.length));
+}
 
-form.addEventListener("submit", async (event) => {
+function say(where, text, isError = false) {
+  const line = $(where);
+  line.textContent = text;
+  line.classList.toggle("error", isError);
+}
+
+async function ask(message) {
+  try {
+    return await api.runtime.sendMessage(message);
+  } catch (error) {
+    return { error: { text: `The extension's background did not answer (${error?.message ?? error}).` } };
+  }
+}
+
+/** The host permission an address or match pattern needs (ports are not part of it). */
+function hostPermissionFor(address) {
+  const match = MATCH_PATTERN.exec(address);
+  if (match) return `${match[1]}://${match[2]}/*`;
+  const url = new URL(address);
+  return `${url.protocol}//${url.hostname}/*`;
+}
+
+// --- eTMA address ---------------------------------------------------------------------------------
+
+$("settings").addEventListener("submit", (event) => {
   event.preventDefault();
+  const field = $("etma-url");
   let address;
   try {
     address = new URL(field.value.trim());
   } catch {
-    say("That is not a web address.", true);
+    field.setAttribute("aria-invalid", "true");
+    say("status", "That is not a web address.", true);
     return;
   }
   if (!["http:", "https:"].includes(address.protocol)) {
-    say("The address must start with http:// or https://.", true);
+    field.setAttribute("aria-invalid", "true");
+    say("status", "The address must start with http:// or https://.", true);
     return;
   }
-  await api.storage.sync.set({ etmaUrl: address.href });
-  say("Saved.");
+  field.removeAttribute("aria-invalid");
+  // Asked for straight away: the browser grants permissions only while handling the click.
+  const allowed = api.permissions.request({ origins: [hostPermissionFor(address.href)] });
+  allowed.then(async (granted) => {
+    if (!granted) {
+      say("status", `Not saved: the browser was not allowed to use ${address.host}, so the extension could not pass on your eTMA login.`, true);
+      return;
+    }
+    await api.storage.sync.set({ etmaUrl: address.href });
+    say("status", "Saved.");
+  }).catch((error) => say("status", `Not saved: ${error?.message ?? error}`, true));
 });
+
+// --- OSCAR pages ------------------------------------------------------------------------------------
+
+function showBuiltInPatterns() {
+  $("built-in-patterns").replaceChildren(...BUILT_IN_OSCAR_PAGES.map((pattern) => element("li", {}, pattern)));
+}
+
+$("oscar-pages").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const field = $("oscar-patterns");
+  const patterns = [...new Set(field.value.split(/\s+/).map((line) => line.trim()).filter(Boolean))];
+  const wrong = patterns.find((pattern) => !MATCH_PATTERN.test(pattern));
+  if (wrong) {
+    field.setAttribute("aria-invalid", "true");
+    say("oscar-status", `“${wrong}” is not a page pattern: write it like https://oscar.example.ac.uk/oscar/*`, true);
+    return;
+  }
+  field.removeAttribute("aria-invalid");
+  const custom = patterns.filter((pattern) => !BUILT_IN_OSCAR_PAGES.includes(pattern));
+  const origins = [...new Set(custom.map(hostPermissionFor))];
+  const allowed = origins.length ? api.permissions.request({ origins }) : Promise.resolve(true);
+  allowed.then(async (granted) => {
+    await api.storage.sync.set({ oscarPatterns: custom });
+    const answer = await ask({ type: "oscarPagesChanged" });
+    if (!granted) {
+      say("oscar-status", "Saved, but the browser did not allow these sites, so the extension will not run there until you save again and allow them.", true);
+    } else if (answer?.error) {
+      say("oscar-status", `Saved, but the pages could not be registered: ${answer.error.text}`, true);
+    } else {
+      say("oscar-status", custom.length ? `Saved. Reload those OSCAR pages to see the controls.` : "Saved.");
+    }
+  }).catch((error) => say("oscar-status", `Not saved: ${error?.message ?? error}`, true));
+});
+
+// --- The helper's own settings ------------------------------------------------------------------
+
+/** The values the helper last confirmed, to send only what the user changed. */
+let helperValues = null;
+
+function showHelperValues(data) {
+  helperValues = {
+    download_root: String(data.download_root ?? ""),
+    concurrency: Number(data.concurrency ?? 4),
+    profile: data.profile ? String(data.profile) : "",
+  };
+  $("download-root").value = helperValues.download_root;
+  $("concurrency").value = String(helperValues.concurrency);
+  $("profile").value = helperValues.profile;
+  $("settings-file").textContent = data.settings_file ? ` in ${data.settings_file}` : "";
+}
+
+function clearFieldErrors() {
+  for (const line of document.querySelectorAll(".field-error")) line.textContent = "";
+  for (const id of ["download-root", "concurrency", "profile"]) $(id).removeAttribute("aria-invalid");
+}
+
+function showFieldError(field, text) {
+  const line = document.querySelector(`.field-error[data-for="${field}"]`);
+  const input = $(field.replace("_", "-"));
+  if (!line || !input) return false;
+  line.textContent = text;
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+  return true;
+}
+
+/** Which field an error reply is about: 8 the folder, 11 the profile, 3 the field it names. */
+function fieldOfError(error) {
+  if (error.code === 8) return "download_root";
+  if (error.code === 11) return "profile";
+  if (error.code === 3 && HELPER_FIELDS.includes(String(error.params?.field ?? "").replace(/^set\./, ""))) {
+    return String(error.params.field).replace(/^set\./, "");
+  }
+  return null;
+}
+
+function showHelperProblem(problem) {
+  const banner = $("helper-banner");
+  banner.dataset.state = "problem";
+  withCommand(banner, problem.text, problem.command ?? "");
+  $("helper-fields").disabled = true;
+  $("helper-save").disabled = true;
+}
+
+async function loadHelperSettings() {
+  const status = await ask({ type: "helperStatus" });
+  if (!status?.connected) {
+    showHelperProblem(status?.problem ?? { text: "The eTMA Helper program is not available." });
+    return;
+  }
+  const banner = $("helper-banner");
+  banner.dataset.state = "connected";
+  banner.textContent = `The eTMA Helper program is connected (version ${status.version || "unknown"}).`;
+  const answer = await ask({ type: "helperRequest", action: "settings" });
+  if (answer?.error) {
+    showHelperProblem(answer.error);
+    return;
+  }
+  showHelperValues(answer.data);
+  $("helper-fields").disabled = false;
+  $("helper-save").disabled = false;
+}
+
+$("helper-settings").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!helperValues) return;
+  clearFieldErrors();
+  const concurrencyText = $("concurrency").value.trim();
+  const concurrency = Number(concurrencyText);
+  if (!/^\d+$/.test(concurrencyText) || concurrency < 1 || concurrency > 16) {
+    showFieldError("concurrency", "Enter a whole number from 1 to 16.");
+    say("helper-status", "Not saved.", true);
+    return;
+  }
+  const wanted = {
+    download_root: $("download-root").value.trim(),
+    concurrency,
+    profile: $("profile").value.trim(),
+  };
+  const set = {};
+  for (const name of HELPER_FIELDS) {
+    if (wanted[name] !== helperValues[name]) set[name] = name === "profile" && !wanted[name] ? null : wanted[name];
+  }
+  if (Object.keys(set).length === 0) {
+    say("helper-status", "Nothing changed.");
+    return;
+  }
+  say("helper-status", "Saving…");
+  $("helper-save").disabled = true;
+  const answer = await ask({ type: "helperRequest", action: "settings", set });
+  $("helper-save").disabled = false;
+  if (answer?.error) {
+    const field = fieldOfError(answer.error);
+    if (!(field && showFieldError(field, answer.error.text))) {
+      withCommand($("helper-status"), answer.error.text, answer.error.command ?? "");
+      $("helper-status").classList.add("error");
+      return;
+    }
+    say("helper-status", "Not saved: the helper refused it.", true);
+    return;
+  }
+  showHelperValues(answer.data);
+  say("helper-status", "Saved by the helper.");
+});
+
+for (const id of ["download-root", "concurrency", "profile", "etma-url", "oscar-patterns"]) {
+  $(id).addEventListener("input", () => $(id).removeAttribute("aria-invalid"));
+}
+
+showBuiltInPatterns();
+api.storage.sync.get(DEFAULTS).then((saved) => {
+  $("etma-url").value = saved.etmaUrl;
+  $("oscar-patterns").value = (saved.oscarPatterns ?? []).join("\n");
+});
+loadHelperSettings();

@@ -1,0 +1,191 @@
+/*
+ * The toolbar popup: is the helper there and which version, the running job's progress (from the
+ * background's state), the helper's recent jobs, and buttons that open the results.
+ * Test hooks: #helper[data-state=checking|connected|problem], #job, #recent li[data-job-id],
+ * #open-folder, #open-codes, #open-message.
+ */
+"use strict";
+
+const api = globalThis.browser ?? globalThis.chrome;
+const REFRESH_MS = 1000;
+const RECENT_LIMIT = 5;
+
+const helperLine = document.getElementById("helper");
+const jobBox = document.getElementById("job");
+const recentList = document.getElementById("recent");
+const openMessage = document.getElementById("open-message");
+const openButtons = [document.getElementById("open-folder"), document.getElementById("open-codes")];
+
+/** The module the codes button opens: the current job's, else the newest recent job's. */
+let latestModule = "";
+let helperConnected = false;
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+/** Text with `command` shown as code the user can select with one click. */
+function withCommand(node, text, command) {
+  const at = command ? text.indexOf(command) : -1;
+  node.replaceChildren();
+  if (at < 0) {
+    node.textContent = text;
+    return;
+  }
+  node.append(text.slice(0, at), element("code", {}, command), text.slice(at + command.length));
+}
+
+const plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+const actionWords = (action) => (action === "codes" ? "Confirmation codes" : "Download scripts");
+
+async function ask(message) {
+  try {
+    return await api.runtime.sendMessage(message);
+  } catch (error) {
+    return { error: { text: `The extension's background did not answer (${error?.message ?? error}).` } };
+  }
+}
+
+function showHelper(status) {
+  helperConnected = Boolean(status.connected);
+  if (status.connected) {
+    helperLine.dataset.state = "connected";
+    helperLine.replaceChildren(
+      element("strong", {}, "Connected"),
+      ` · helper version ${status.version || "unknown"}`,
+    );
+    if (status.downloadRoot) {
+      helperLine.append(element("br"), element("span", { class: "muted" }, `Saves to ${status.downloadRoot}`));
+    }
+  } else {
+    helperLine.dataset.state = "problem";
+    withCommand(helperLine, status.problem?.text ?? "The eTMA Helper program is not available.",
+      status.problem?.command ?? "");
+  }
+  for (const button of openButtons) button.disabled = !helperConnected;
+}
+
+function countsLine(counts) {
+  const line = element("p", { class: "counts" });
+  line.append(element("span", { class: "done" }, `${counts.done ?? 0} done`));
+  if (counts.failed) line.append(element("span", { class: "failed" }, `${counts.failed} failed`));
+  if (counts.needs_login) line.append(element("span", { class: "failed" }, `${counts.needs_login} need an eTMA login`));
+  if (counts.cancelled) line.append(element("span", {}, `${counts.cancelled} cancelled`));
+  return line;
+}
+
+function showJob(job) {
+  if (!job) {
+    jobBox.replaceChildren(element("p", { class: "muted" }, "No job since the browser started."));
+    return false;
+  }
+  latestModule = job.module || latestModule;
+  const records = Object.values(job.students ?? {});
+  const counts = {};
+  for (const record of records) counts[record.state] = (counts[record.state] ?? 0) + 1;
+  const finished = (counts.done ?? 0) + (counts.failed ?? 0) + (counts.needs_login ?? 0) + (counts.cancelled ?? 0);
+  const total = job.total || records.length || 0;
+  const title = element("p", {}, `${actionWords(job.action)} · ${job.module}${job.assignment ? ` ${job.assignment}` : ""}`);
+  const progress = element("progress", { max: String(Math.max(total, 1)), value: String(Math.min(finished, total)),
+    "aria-label": "Progress of the current job" });
+  const state = job.running
+    ? `${finished} of ${plural(total, "student")} finished`
+    : job.error ? "Stopped" : `Finished: ${plural(total, "student")}`;
+  const parts = [title, progress, element("p", { class: "muted" }, state), countsLine(job.summary?.counts ?? counts)];
+  if (job.error) parts.push(element("p", { class: "failed" }, job.error.text));
+  jobBox.replaceChildren(...parts);
+  return Boolean(job.running);
+}
+
+function whenWords(seconds) {
+  if (!Number.isFinite(seconds)) return "";
+  const date = new Date(seconds * 1000);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? `today ${date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`
+    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+async function showRecentJobs() {
+  if (!helperConnected) {
+    recentList.replaceChildren(element("li", { class: "muted" }, "Shown once the helper program is connected."));
+    return;
+  }
+  const answer = await ask({ type: "helperRequest", action: "jobs", limit: RECENT_LIMIT });
+  if (answer?.error) {
+    const item = element("li", { class: "failed" });
+    withCommand(item, answer.error.text, answer.error.command ?? "");
+    recentList.replaceChildren(item);
+    return;
+  }
+  const list = answer?.data?.jobs ?? [];
+  if (list.length === 0) {
+    recentList.replaceChildren(element("li", { class: "muted" }, "No jobs yet."));
+    return;
+  }
+  if (!latestModule) latestModule = list[0].module || "";
+  recentList.replaceChildren(...list.map((job) => {
+    const item = element("li", { "data-job-id": String(job.job_id) });
+    const running = answer.data.running === job.job_id;
+    const outcome = running ? "running" : job.outcome ?? "stopped";
+    item.append(
+      element("span", { class: "what" }, `${job.module}${job.assignment ? ` ${job.assignment}` : ""} · ${actionWords(job.action).toLowerCase()}`),
+      element("span", { class: "when" }, `${whenWords(job.started)} · ${plural(job.total ?? 0, "student")}${outcome === "finished" ? "" : ` · ${outcome.replace("_", " ")}`}`),
+    );
+    const result = element("span", { class: "result" });
+    result.append(element("span", { class: "done" }, `${job.counts?.done ?? 0} done`));
+    if (job.counts?.failed) result.append(element("br"), element("span", { class: "failed" }, `${job.counts.failed} failed`));
+    item.append(result);
+    return item;
+  }));
+}
+
+async function openResult(what) {
+  openMessage.dataset.kind = "info";
+  openMessage.textContent = "Opening…";
+  // The folder button opens the download root itself; the codes table belongs to one module.
+  const module = what === "codes" && latestModule ? latestModule : undefined;
+  const answer = await ask({ type: "helperRequest", action: "open", what, module });
+  const error = answer?.error;
+  if (!error) {
+    openMessage.textContent = `Opened ${answer?.data?.opened ?? ""}`;
+    return;
+  }
+  openMessage.dataset.kind = "error";
+  if (error.code === 12) {
+    openMessage.textContent = what === "codes"
+      ? `There is no codes table${latestModule ? ` for ${latestModule}` : ""} yet: get confirmation codes first.`
+      : "The downloads folder does not exist yet: download some scripts first.";
+  } else if (error.code === 13 && error.params?.path) {
+    openMessage.replaceChildren("This computer has no program to open it. It is here: ",
+      element("code", {}, String(error.params.path)));
+  } else {
+    withCommand(openMessage, error.text, error.command ?? "");
+  }
+}
+
+let lastRunning = false;
+
+async function refresh() {
+  const status = await ask({ type: "helperStatus" });
+  showHelper(status ?? {});
+  const running = showJob(status?.job ?? null);
+  // The recent list changes when a job starts or ends, not on every tick.
+  if (running !== lastRunning || !refresh.listed) {
+    refresh.listed = true;
+    await showRecentJobs();
+  }
+  lastRunning = running;
+  setTimeout(refresh, REFRESH_MS);
+}
+
+document.getElementById("open-folder").addEventListener("click", () => openResult("folder"));
+document.getElementById("open-codes").addEventListener("click", () => openResult("codes"));
+document.getElementById("options-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  api.runtime.openOptionsPage();
+});
+refresh();
