@@ -269,6 +269,11 @@ function onHelperMessage(fromPort, message) {
   if (message.type === "progress" && message.data?.pi) {
     job.students[String(message.data.pi).toUpperCase()] = message.data;
   } else if (message.type === "summary") {
+    if (message.status === "error") {
+      // The job itself broke: students still waiting or working did not finish.
+      failJob(job, helperErrorProblem(message), String(message.message || ""));
+      return;
+    }
     job.summary = message.data ?? null;
     job.running = false;
   }
@@ -292,13 +297,13 @@ function notifyTab(job, payload) {
  * End a job that cannot go on. Students the helper never accepted go back to idle; students of an
  * accepted job that were still waiting or working end as failed, with the reason.
  */
-function failJob(job, problem) {
+function failJob(job, problem, studentReason = "The eTMA Helper program stopped.") {
   job.running = false;
   job.error = problem;
   for (const record of Object.values(job.students)) {
     if (record.state !== "queued" && record.state !== "working") continue;
     job.students[record.pi] = job.accepted
-      ? { pi: record.pi, state: "failed", reason: "The eTMA Helper program stopped." }
+      ? { pi: record.pi, state: "failed", reason: studentReason }
       : { pi: record.pi, state: "idle", reason: "" };
   }
   notifyTab(job, { type: "jobError", jobId: job.id, error: problem, job: snapshot(job) });
