@@ -16,21 +16,6 @@ const HELPER_FIELDS = ["download_root", "concurrency", "profile"];
 
 const $ = (id) => document.getElementById(id);
 
-function element(tag, attributes = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
-
-/** Text with `command` shown as code the user can select with one click. */
-function withCommand(node, text, command) {
-  const at = command ? text.indexOf(command) : -1;
-  node.replaceChildren();
-  if (at < 0) node.textContent = text;
-  else node.append(text.slice(0, at), element("code", {}, command), text.slice(at + command.length));
-}
-
 function say(where, text, isError = false) {
   const line = $(where);
   line.textContent = text;
