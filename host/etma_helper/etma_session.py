@@ -8,6 +8,7 @@ each worker thread its own EtmaSession.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import socket
 import threading
@@ -31,6 +32,7 @@ from .safe_names import safe_component
 from .site_profile import SiteProfile
 
 CHUNK = 1024 * 1024
+ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was not kept."
 CONNECT_TIMEOUT = 10  # seconds
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 
@@ -117,6 +119,23 @@ def _header_charset(response: requests.Response) -> str | None:
     return message.get_content_charset()
 
 
+class _OriginOnlySession(requests.Session):
+    """A requests session whose requests, redirects included, obey the jar's cookie policy.
+
+    requests copies the session's cookies into a fresh jar with the default policy for every
+    request, and its redirects reuse that jar: the default policy sends a host's cookies to any
+    port of that host, and non-secure ones over plain http. Keep the origin-only policy there.
+    """
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        jar = self.cookies.copy()  # RequestsCookieJar.copy keeps the policy
+        prepared._cookies = jar
+        prepared.headers.pop("Cookie", None)
+        prepared.prepare_cookies(jar)
+        return prepared
+
+
 class EtmaSession:
     """Talks to eTMA as the tutor, with the cookies their browser holds."""
 
@@ -132,7 +151,7 @@ class EtmaSession:
         self.etma_url = etma_url
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
         self.profile = profile if profile is not None else SiteProfile.builtin()
-        self.http = requests.Session()
+        self.http = _OriginOnlySession()
         self.http.headers["User-Agent"] = USER_AGENT
         self.http.cookies = RequestsCookieJar(policy=OriginOnlyPolicy(etma_url))
         host = urlsplit(etma_url).hostname or ""
@@ -146,6 +165,8 @@ class EtmaSession:
                     secure=cookie.secure,
                 )
             )
+        # Session values a hostile or careless page might echo back; never let them travel on.
+        self._secrets = tuple(c.value.casefold() for c in cookies if len(c.value) >= 6)
         retry = Retry(
             total=retries,
             connect=retries,
@@ -256,7 +277,17 @@ class EtmaSession:
         else:
             request = requests.Request("GET", search.form.action, params=payload).prepare()
             soup, url = self._page("GET", request.url)
-        return etma_pages.read_student_page(soup, url, self.profile)
+        page = etma_pages.read_student_page(soup, url, self.profile)
+        if page.code and self._holds_secret(page.code):
+            page = dataclasses.replace(page, code=None, problem=ECHOED_SECRET)
+        if page.problem and self._holds_secret(page.problem):
+            page = dataclasses.replace(page, problem=ECHOED_SECRET)
+        return page
+
+    def _holds_secret(self, text: str) -> bool:
+        """True if ``text`` (from eTMA's page, bound for reasons and tables) quotes a cookie."""
+        folded = text.casefold()
+        return any(secret in folded for secret in self._secrets)
 
     def download_zip(
         self, form: etma_pages.Form, zip_path: Path, cancelled: threading.Event

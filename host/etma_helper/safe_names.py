@@ -14,8 +14,10 @@ WINDOWS_DEVICES = {
     "PRN",
     "AUX",
     "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
+    "CONIN$",
+    "CONOUT$",
+    *(f"COM{i}" for i in (*range(1, 10), *"\u00b9\u00b2\u00b3")),
+    *(f"LPT{i}" for i in (*range(1, 10), *"\u00b9\u00b2\u00b3")),
 }
 FORBIDDEN = re.compile(r'[\x00-\x1f<>:"/\\|?*\x7f]')
 MAX_COMPONENT = 120
@@ -28,13 +30,15 @@ def safe_component(name: str) -> str:
     if not name or set(name) <= {"."}:
         return "_"
     stem, dot, suffix = name.partition(".")
-    if stem.upper() in WINDOWS_DEVICES:
+    # Windows ignores spaces before the extension: "CON .txt" is the console too.
+    if stem.rstrip(" ").upper() in WINDOWS_DEVICES:
         name = f"_{name}"
     if len(name.encode("utf-8")) > MAX_COMPONENT:
         stem, dot, suffix = name.rpartition(".")
         suffix = suffix[:16] if dot else ""
-        keep = (stem if dot else name).encode("utf-8")[: MAX_COMPONENT - len(suffix) - 1]
-        name = keep.decode("utf-8", "ignore") + (f".{suffix}" if suffix else "")
+        room = MAX_COMPONENT - len(suffix.encode("utf-8")) - 1  # bytes, not characters
+        keep = (stem if dot else name).encode("utf-8")[:room]
+        name = keep.decode("utf-8", "ignore").rstrip(". ") + (f".{suffix}" if suffix else "")
     return name
 
 

@@ -79,6 +79,11 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
         declared = sum(i.file_size for i in members)
         if declared > limits.max_total_bytes:
             raise UnsafeZip("The zip would unpack to more than the allowed size.")
+        # The per-file ratio rule spares small files, so many small, well-compressed files
+        # (each under the threshold) must be judged together.
+        packed = sum(i.compress_size for i in members)
+        if declared > limits.ratio_applies_above and declared / max(packed, 1) > limits.max_ratio:
+            raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
         for info in members:
             relative = safe_relative_path(_member_name(info))
             if not relative:
@@ -93,9 +98,9 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.ratio_applies_above and ratio > limits.max_ratio:
                 raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
-            target.parent.mkdir(parents=True, exist_ok=True)
             digest, size = hashlib.sha256(), 0
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(info) as source, open(target, "wb") as out:
                     # Count real bytes as they come: declared sizes in a zip can lie.
                     while chunk := source.read(1024 * 1024):
@@ -113,6 +118,15 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
                 NotImplementedError,
             ) as err:
                 raise UnsafeZip(f"The zip is damaged ({info.filename!r} cannot be read).") from err
+            except (NotADirectoryError, IsADirectoryError, FileExistsError) as err:
+                # e.g. both a file "a" and a file "a/b.txt": one name cannot be both
+                name = "/".join(relative)
+                raise UnsafeZip(
+                    f"The zip cannot be unpacked: {name!r} clashes with another entry."
+                ) from err
+            except OSError as err:
+                name = "/".join(relative)
+                raise UnsafeZip(f"Writing {name!r} failed: {err.strerror}.") from err
             written.append(FileEntry("/".join(relative), size, digest.hexdigest()))
     return written
 

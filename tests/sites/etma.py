@@ -8,6 +8,7 @@ import socket
 import struct
 from datetime import datetime, timedelta
 
+from . import hostile
 from .base import HTML_TYPE, PageHandler, esc, login_form_html, safe_next
 from .cohort import Student
 
@@ -164,6 +165,9 @@ class EtmaHandler(PageHandler):
         if student is None:
             self._error(f"no student record found for {pi or '(none)'} on {module or '(none)'}")
             return
+        attack = self.sites.hostile_attack(pi)
+        if attack in hostile.PAGE_ATTACKS and self._page_attack(attack, student):
+            return
         if self.variant:
             self._variant_student_page(module, student)
             return
@@ -261,16 +265,71 @@ class EtmaHandler(PageHandler):
         if fault is not None:
             self._send_fault(fault, student)
             return
+        attack = self.sites.hostile_attack(pi)
+        if attack is not None and self._download_attack(attack, student):
+            return
         path = self.sites.zip_path(pi)
         self._send_zip_headers(student, path.stat().st_size)
         with path.open("rb") as source:
             shutil.copyfileobj(source, self.wfile, CHUNK)
 
-    def _send_zip_headers(self, student: Student, length: int) -> None:
+    # --- hostile mode (see hostile.py) ----------------------------------------------------------
+
+    def _foreign(self, where: str) -> str:
+        target = self.sites.hostile_redirect_to
+        if not target:
+            raise RuntimeError("set sites.hostile_redirect_to before serving a redirect attack")
+        return f"{target.rstrip('/')}/collect?from={where}"
+
+    def _page_attack(self, attack: str, student: Student) -> bool:
+        """Serve a hostile student page; False when the attack belongs to the download."""
+        secret = self.cookie(self.session_cookie) or ""
+        if attack == "redirect_page":
+            self.redirect(self._foreign("page"))
+        elif attack == "echo_cookie_error":
+            self._error(f"no student record found; your session is {self.session_cookie}={secret}")
+        elif attack == "echo_cookie_code":
+            self.send_page(
+                "Student",
+                self._tabs("EAB/admin") + f"<h2>Student record: {esc(student.name)}</h2>"
+                f"<table><tr><th>Confirmation code:</th><td><b>{esc(secret)}</b></td></tr>"
+                "</table><p>No files have been submitted for this assignment.</p>",
+            )
+        else:
+            return False
+        return True
+
+    def _download_attack(self, attack: str, student: Student) -> bool:
+        """Serve a hostile download; False when the attack is not one for the download."""
+        if attack == "redirect_download":
+            self.redirect(self._foreign("download"))
+            return True
+        if attack in hostile.ZIP_ATTACKS:
+            path = self.sites.hostile_zip_path(attack)
+            disposition = None
+        elif attack in hostile.DOWNLOAD_ATTACKS:
+            path = self.sites.zip_path(student.pi)
+            disposition = {
+                "cd_traversal": 'attachment; filename="../../x.zip"',
+                "cd_traversal_ext": "attachment; filename*=UTF-8''..%2F..%2Fx.zip",
+                "cd_echo_cookie": 'attachment; filename="{}.zip"'.format(
+                    self.cookie(self.session_cookie) or ""
+                ),
+            }[attack]
+        else:
+            return False
+        self._send_zip_headers(student, path.stat().st_size, disposition)
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, self.wfile, CHUNK)
+        return True
+
+    def _send_zip_headers(
+        self, student: Student, length: int, disposition: str | None = None
+    ) -> None:
         name = self.sites.cohort.zip_name(student.pi)
         self.send_response(200)
         self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.send_header("Content-Disposition", disposition or f'attachment; filename="{name}"')
         self.send_header("Content-Length", str(length))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()

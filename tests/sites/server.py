@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
 import shutil
 import tempfile
@@ -13,6 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from . import hostile
 from .base import SiteServer
 from .cohort import Cohort
 from .etma import EtmaHandler
@@ -35,6 +38,11 @@ class PracticeSites:
     about this size), ``faults`` and ``etma_markup`` (``"classic"``, or ``"variant"``: the same
     facts in other markup, to prove the helper reads pages by meaning) are read on every request,
     so they can be set at any time.
+
+    Hostile mode (see ``hostile.py``): ``etma_hostile`` maps a PI to an attack served on that
+    student's page or download; ``hostile_redirect_to`` is where the redirect attacks send the
+    helper (another server); ``hostile_outside`` is the absolute path the zips' absolute and
+    symlink entries aim at. Empty by default: every student is served as usual.
     """
 
     OSCAR_LOGIN: tuple[str, str] = ("tutor", "oscar-demo")
@@ -55,6 +63,9 @@ class PracticeSites:
         self.zip_pad_to = zip_pad_to
         self.faults = faults if faults is not None else Faults()
         self.etma_markup = "classic"
+        self.etma_hostile: dict[str, str] = {}
+        self.hostile_redirect_to: str | None = None
+        self.hostile_outside = "/tmp/etma-hostile-outside"
         self.verbose = verbose
         self.oscar_sessions = SessionStore()
         self.etma_sessions = SessionStore()
@@ -62,6 +73,7 @@ class PracticeSites:
         self.unlocked: set[str] = set()
         self._requested_ports = (oscar_port, etma_port)
         self._lock = threading.Lock()
+        self._hostile_lock = threading.Lock()
         self._download_tokens: set[str] = set()
         self._stopping = threading.Event()
         self._servers: list[SiteServer] = []
@@ -206,6 +218,28 @@ class PracticeSites:
         if self._zips is None:
             raise RuntimeError("the practice sites are not running")
         return self._zips.path(pi, self.zip_pad_to)
+
+    def hostile_attack(self, pi: str) -> str | None:
+        """The attack hostile mode serves for ``pi`` (checked against the known ones), or None."""
+        attacks = self.etma_hostile
+        if not attacks:
+            return None
+        hostile.check(attacks)
+        return attacks.get(pi)
+
+    def hostile_zip_path(self, attack: str) -> Path:
+        """The zip carrying ``attack``, built once per run (and per ``hostile_outside``)."""
+        if self._zip_dir is None:
+            raise RuntimeError("the practice sites are not running")
+        outside = self.hostile_outside
+        tag = hashlib.sha256(outside.encode()).hexdigest()[:8]
+        target = self._zip_dir / f"hostile_{attack}_{tag}.zip"
+        with self._hostile_lock:
+            if not target.exists():
+                partial = target.with_name(target.name + ".part")
+                hostile.build_zip(attack, partial, outside)
+                os.replace(partial, target)
+        return target
 
     def pause(self, seconds: float) -> bool:
         """Sleep up to ``seconds``, waking early when the sites stop; True if stopping."""

@@ -13,9 +13,9 @@ class SessionStore:
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def create(self) -> str:
-        """Start a new session and return its token (the cookie value)."""
-        token = secrets.token_urlsafe(24)
+    def create(self, token: str | None = None) -> str:
+        """Start a new session and return its token (the cookie value; random unless given)."""
+        token = token or secrets.token_urlsafe(24)
         with self._lock:
             self._served[token] = 0
         return token

@@ -109,3 +109,9 @@ def test_move_into_keeps_the_tutors_own_files(tmp_path):
     move_into(staging, folder, ["code/a.py"])
     assert (folder / "code" / "a.py").read_text() == "new"
     assert (folder / "my_marking_notes.txt").read_text() == "mine"
+
+
+def test_a_file_and_a_folder_of_the_same_name_fail_with_a_reason(tmp_path):
+    archive = make_zip(tmp_path / "clash.zip", [("a", b"file"), ("a/b.txt", b"inside")])
+    with pytest.raises(UnsafeZip, match="clashes with another entry"):
+        unpack(archive, tmp_path / "out")
