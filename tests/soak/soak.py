@@ -141,6 +141,14 @@ def main() -> int:
         settle = time.monotonic() + 3
         while (end := proc_stats(pid))["threads"] > start["threads"] and time.monotonic() < settle:
             time.sleep(0.1)
+        # The same job again, as a tutor re-runs it: finished students are skipped, the rest
+        # retried. A leak would show as threads or handles growing from one job to the next.
+        rerun_began = time.monotonic()
+        host.send({**request, "id": "soak-again"})
+        rerun = host.receive_until("summary", "soak-again", timeout=args.deadline)[-1]
+        rerun_seconds = time.monotonic() - rerun_began
+        time.sleep(0.5)
+        again = proc_stats(pid)
         killer.cancel()
         host.close()
 
@@ -191,6 +199,8 @@ def main() -> int:
         f"{'RSS MB':<26}{start['rss_kb'] / 1024:>8.1f}{end['rss_kb'] / 1024:>8.1f}"
         f"{end['hwm_kb'] / 1024:>8.1f}"
     )
+    print(f"{'re-run of the same job':<26}{rerun_seconds:.1f} s, {rerun['data']['counts']}")
+    print(f"{'  after it: threads, fds':<26}{again['threads']}, {again['fds']}")
     ok = (
         len(outcomes) == len(pis)
         and set(final) == set(pis)
@@ -199,7 +209,9 @@ def main() -> int:
         and not partials
         # the ledger (database, -wal, -shm) is opened by the first job and stays open
         and end["fds"] <= start["fds"] + 3
-        and end["threads"] <= start["threads"] + 1
+        and end["threads"] <= start["threads"] + 1  # numpy's BLAS starts one on import
+        and (again["threads"], again["fds"]) == (end["threads"], end["fds"])
+        and rerun["data"]["counts"]["done"] >= states.get("done", 0)
     )
     print(
         f"soak: students={len(pis)} seconds={seconds:.1f} students_per_s={len(pis) / seconds:.1f} "
