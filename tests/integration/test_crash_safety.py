@@ -92,3 +92,36 @@ def test_killed_helper_leaves_a_ledger_and_files_the_next_run_completes(
     assert checked == len(pis)
     assert not (module / ".etma-partial").exists()
     assert not list(module.rglob("*.part"))
+
+
+def test_killed_at_random_moments_again_and_again_then_finished(fresh_sites, cohort, tmp_path):
+    """Ten SIGKILLs at random moments (seeded), each on a job resuming the last, then a full run."""
+    import random
+    import time
+
+    fresh_sites.latency = 0.01
+    fresh_sites.zip_pad_to = 300_000
+    env = helper_env(tmp_path)
+    pis = [s.pi for s in cohort.students if s.files][:16]
+    moments = random.Random(6).sample([i / 20 for i in range(1, 16)], 10)
+    for round_number, delay in enumerate(moments):
+        host = start_job(env, fresh_sites, pis, f"round-{round_number}")
+        time.sleep(delay)
+        host.proc.send_signal(signal.SIGKILL)
+        host.close()
+
+    final = start_job(env, fresh_sites, pis, "final")
+    summary = final.receive_until("summary", "final")[-1]
+    assert final.close() == 0
+    assert summary["data"]["outcome"] == "finished"
+    assert summary["data"]["counts"]["done"] == len(pis)
+    ledger = sqlite3.connect(tmp_path / "data" / "etma_helper" / "ledger.sqlite3")
+    assert ledger.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    module = tmp_path / "eTMA" / "TM351"
+    for folder, files in ledger.execute(
+        "SELECT folder, files FROM students WHERE job_id = 'final'"
+    ):
+        for path, size, sha256 in json.loads(files):
+            data = (Path(folder) / path).read_bytes()
+            assert len(data) == size and hashlib.sha256(data).hexdigest() == sha256
+    assert not list(module.rglob("*.part")) and not (module / ".etma-partial").exists()
