@@ -100,6 +100,18 @@ def start_chromium(install: HelperInstall, *, headless: bool = True) -> webdrive
     return webdriver.Chrome(service=service, options=options)
 
 
+def start_signed_in(install: HelperInstall, sites, *, headless: bool = True) -> webdriver.Chrome:
+    """Chromium as a tutor leaves it: the eTMA address saved, logged in to both practice sites."""
+    driver = start_chromium(install, headless=headless)
+    try:
+        set_etma_address(driver, sites.etma_url + "etma/admin")
+        log_in_to_both(driver, sites)
+    except BaseException:
+        driver.quit()
+        raise
+    return driver
+
+
 def wait(driver, seconds: float = 20) -> WebDriverWait:
     return WebDriverWait(driver, seconds, poll_frequency=0.02)
 

@@ -84,10 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"eTMA  (practice): {sites.etma_url}   login {' / '.join(sites.ETMA_LOGIN)}")
     install = chromium.install_helper(OUTPUT / "home")
     print(f"Helper installed in {install.prefix}; files will go to {install.download_root}")
-    driver = chromium.start_chromium(install, headless=not headed)
+    driver = chromium.start_signed_in(install, sites, headless=not headed)
     try:
-        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-        chromium.log_in_to_both(driver, sites)
         if not headed:
             return run_headless(driver, sites, install)
         chromium.open_allocation(driver, sites)

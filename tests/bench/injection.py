@@ -81,10 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     cohort = Cohort(size=args.rows, seed=351, module="TM351", assignment="TMA02")
     with PracticeSites(cohort) as sites, tempfile.TemporaryDirectory() as tmp:
         install = chromium.install_helper(Path(tmp) / "home")
-        driver = chromium.start_chromium(install)
+        driver = chromium.start_signed_in(install, sites)
         try:
-            chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-            chromium.log_in_to_both(driver, sites)
             injects = inject_times(driver, sites, args.loads)
             paints, job_seconds = progress_time(driver, sites, args.progress_students)
         finally:

@@ -16,10 +16,8 @@ def installed(tmp_path_factory) -> chromium.HelperInstall:
 
 @pytest.fixture(scope="session")
 def browser(installed, sites):
-    driver = chromium.start_chromium(installed)
+    driver = chromium.start_signed_in(installed, sites)
     try:
-        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-        chromium.log_in_to_both(driver, sites)
         yield driver
     finally:
         driver.quit()

@@ -53,10 +53,8 @@ def screen():
 def headed(screen, tmp_path_factory, sites):
     install = chromium.install_helper(tmp_path_factory.mktemp("headed-home"))
     install = dataclasses.replace(install, env={**install.env, "DISPLAY": screen})
-    driver = chromium.start_chromium(install, headless=False)
+    driver = chromium.start_signed_in(install, sites, headless=False)
     try:
-        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-        chromium.log_in_to_both(driver, sites)
         yield driver, install, screen
     finally:
         driver.quit()

@@ -9,10 +9,8 @@ from tests import chromium
 
 def test_download_without_the_helper_names_the_install_command(tmp_path, sites):
     bare = chromium.install_helper(tmp_path / "home", register=False)
-    driver = chromium.start_chromium(bare)
+    driver = chromium.start_signed_in(bare, sites)
     try:
-        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-        chromium.log_in_to_both(driver, sites)
         toolbar = chromium.open_allocation(driver, sites)
         driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
         chromium.click_toolbar(driver, toolbar, "download")

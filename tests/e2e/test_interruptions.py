@@ -103,10 +103,8 @@ def test_helper_registered_for_another_extension_is_refused_with_the_fix(tmp_pat
     data = json.loads(manifest.read_text())
     data["allowed_origins"] = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"]
     manifest.write_text(json.dumps(data))
-    driver = chromium.start_chromium(other)
+    driver = chromium.start_signed_in(other, sites)
     try:
-        chromium.set_etma_address(driver, sites.etma_url + "etma/admin")
-        chromium.log_in_to_both(driver, sites)
         toolbar = chromium.open_allocation(driver, sites)
         driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
         chromium.click_toolbar(driver, toolbar, "download")
