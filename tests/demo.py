@@ -13,6 +13,8 @@ import shutil
 import sys
 import time
 
+from selenium.common.exceptions import WebDriverException
+
 from tests import chromium
 from tests.sites import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, Cohort, PracticeSites
 
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         while driver.window_handles:
             time.sleep(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, WebDriverException):  # Ctrl-C, or the user closed the browser
         pass
     finally:
         try:
