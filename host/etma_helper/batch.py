@@ -27,9 +27,9 @@ from .etma_session import (
     StudentFailed,
     TransferCut,
 )
-from .ledger import Ledger, Outcome
+from .ledger import Ledger
 from .protocol import Job
-from .records import JobSummary, StudentRecord
+from .records import JobSummary, Outcome
 from .site_profile import ProfileError, SiteProfile
 from .unpack import UnsafeZip, move_into, unpack
 
@@ -81,7 +81,7 @@ class BatchRunner:
         self,
         job: Job,
         settings: Settings,
-        emit: Callable[[StudentRecord], None],
+        emit: Callable[[Outcome], None],
         job_id: str = "",
         ledger: Ledger | None = None,
     ) -> None:
@@ -175,7 +175,7 @@ class BatchRunner:
             seconds=time.monotonic() - started,
         )
 
-    def _fetch_one(self, pi: str) -> StudentRecord | Future[StudentRecord]:
+    def _fetch_one(self, pi: str) -> Outcome | Future[Outcome]:
         """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
         if self.cancelled.is_set():
             return self._finish(Outcome(pi, "cancelled", "Cancelled before it started."))
@@ -184,28 +184,20 @@ class BatchRunner:
         earlier = self._already_on_disk(pi)
         if earlier is not None:
             return self._finish(earlier)
-        self.emit(StudentRecord(pi, "working"))
+        self.emit(Outcome(pi, "working"))
         stage = self._guarded(pi, self._fetch, pi)
         if isinstance(stage, Outcome):
             return self._finish(stage)
         return self._unpackers.submit(self._unpack_and_finish, pi, *stage)
 
-    def _unpack_and_finish(self, pi: str, code: str, downloaded: DownloadedZip) -> StudentRecord:
+    def _unpack_and_finish(self, pi: str, code: str, downloaded: DownloadedZip) -> Outcome:
         return self._finish(self._guarded(pi, self._unpack, pi, code, downloaded))
 
-    def _finish(self, outcome: Outcome) -> StudentRecord:
+    def _finish(self, outcome: Outcome) -> Outcome:
         """Record a student's final outcome in the ledger, then report it."""
         self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
-        record = StudentRecord(
-            outcome.pi,
-            outcome.state,
-            outcome.reason,
-            outcome.code,
-            [f.path for f in outcome.files],
-            outcome.folder,
-        )
-        self.emit(record)
-        return record
+        self.emit(outcome)
+        return outcome
 
     def _already_on_disk(self, pi: str) -> Outcome | None:
         """An earlier download of this student, if every file it wrote is still there."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .records import StudentRecord
+from .records import Outcome
 
 COLUMNS = ["PI", "Code", "Status", "Reason", "Files", "Folder"]
 
 
-def write_codes_csv(path: Path, records: Iterable[StudentRecord]) -> Path:
+def write_codes_csv(path: Path, records: Iterable[Outcome]) -> Path:
     """Write (or update) the codes table as CSV, with an Excel copy beside it; return the CSV.
 
     One row per student.

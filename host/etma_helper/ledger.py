@@ -11,12 +11,12 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from .config import APP
+from .records import FileEntry, Outcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -59,30 +59,6 @@ SCHEMA_VERSION = max(MIGRATIONS)
 def default_path() -> Path:
     """e.g. ~/.local/share/etma_helper/ledger.sqlite3 on Linux."""
     return Path(platformdirs.user_data_dir(APP)) / "ledger.sqlite3"
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One unpacked file: its path in the student's folder, size and checksum."""
-
-    path: str
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One student's final result in one job."""
-
-    pi: str
-    state: str
-    reason: str = ""
-    code: str = ""
-    folder: str | None = None
-    files: tuple[FileEntry, ...] = ()
-    zip_bytes: int | None = None
-    zip_sha256: str | None = None
-    zip_name: str | None = None
 
 
 class Ledger:

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_FILES_IN_MESSAGE = 200
 FINAL_STATES = ("done", "failed", "needs_login", "cancelled")
 
 
-@dataclass
-class StudentRecord:
-    """One student's state in a job."""
+@dataclass(frozen=True)
+class FileEntry:
+    """One unpacked file: its path in the student's folder, size and checksum."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One student's state in a job: reported as it changes, recorded in the ledger when final."""
 
     pi: str
     state: str
     reason: str = ""
     code: str = ""
-    files: list[str] = field(default_factory=list)
     folder: str | None = None
+    files: tuple[FileEntry, ...] = ()
+    zip_bytes: int | None = None
+    zip_sha256: str | None = None
+    zip_name: str | None = None
 
     def to_message(self) -> dict:
-        """The record as the protocol sends it, with the file list capped to keep frames small."""
+        """The student as the protocol sends it, the file list capped to keep frames small."""
         data = {
             "pi": self.pi,
             "state": self.state,
             "reason": self.reason,
             "code": self.code,
-            "files": self.files[:MAX_FILES_IN_MESSAGE],
+            "files": [f.path for f in self.files[:MAX_FILES_IN_MESSAGE]],
         }
         if len(self.files) > MAX_FILES_IN_MESSAGE:
             data["files_total"] = len(self.files)

@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import FileEntry
+from .records import FileEntry
 from .safe_names import safe_relative_path
 
 

@@ -225,7 +225,7 @@ def test_each_attack_is_refused_or_made_safe(hostile, cohort, settings, tmp_path
     else:
         assert record.state == "done", record.reason
         on_disk = files_on_disk(folder)
-        assert set(on_disk) == set(record.files)
+        assert set(on_disk) == {f.path for f in record.files}
         for name in on_disk:
             assert all(len(part.encode()) <= MAX_COMPONENT for part in name.split("/"))
             stem = name.rsplit("/", 1)[-1].split(".")[0].rstrip(" ").upper()
