@@ -248,3 +248,12 @@ def save_screenshot(driver, name: str, element=None, *, full_page: bool = False)
     else:
         driver.save_screenshot(str(path))
     return path
+
+
+def download_first_row(driver, sites, expected: str) -> str:
+    """Tick the first student, press Download scripts, and return the message once it says
+    ``expected``."""
+    toolbar = open_allocation(driver, sites)
+    driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
+    click_toolbar(driver, toolbar, "download")
+    return wait_for_message(driver, toolbar, expected)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from selenium.webdriver.common.by import By
-
 from tests import chromium
 
 
@@ -11,10 +9,7 @@ def test_download_without_the_helper_names_the_install_command(tmp_path, sites):
     bare = chromium.install_helper(tmp_path / "home", register=False)
     driver = chromium.start_signed_in(bare, sites)
     try:
-        toolbar = chromium.open_allocation(driver, sites)
-        driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
-        chromium.click_toolbar(driver, toolbar, "download")
-        message = chromium.wait_for_message(driver, toolbar, "not installed")
+        message = chromium.download_first_row(driver, sites, "not installed")
         assert "python3 install.py" in message
         # The message changes at once; the rows follow on the next animation frame.
         chromium.wait(driver, 10).until(lambda d: set(chromium.row_states(d).values()) == {"idle"})

@@ -105,10 +105,7 @@ def test_helper_registered_for_another_extension_is_refused_with_the_fix(tmp_pat
     manifest.write_text(json.dumps(data))
     driver = chromium.start_signed_in(other, sites)
     try:
-        toolbar = chromium.open_allocation(driver, sites)
-        driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
-        chromium.click_toolbar(driver, toolbar, "download")
-        message = chromium.wait_for_message(driver, toolbar, "different copy")
+        message = chromium.download_first_row(driver, sites, "different copy")
         assert "python3 install.py" in message
     finally:
         driver.quit()

@@ -74,10 +74,7 @@ def test_codes_for_a_shift_selected_range(driver, sites, cohort, installed):
 
 def test_expired_etma_session_asks_the_tutor_to_log_in_again(driver, sites, cohort):
     sites.expire_etma_sessions()
-    toolbar = chromium.open_allocation(driver, sites)
-    driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
-    chromium.click_toolbar(driver, toolbar, "download")
-    chromium.wait_for_message(driver, toolbar, "Log in to eTMA again")
+    chromium.download_first_row(driver, sites, "Log in to eTMA again")
     pi = cohort.students[0].pi
     assert chromium.row_states(driver)[pi] == "needs_login"
     assert "Log in to eTMA again" in status_text(driver, pi)

@@ -6,13 +6,14 @@ SLOW (about 10-20 s each): a real venv and pip install of this repository. The b
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests import chromium
-from tests.unit.test_install import listing, run_installer
+from tests.unit.test_install import CHROMIUM_ORIGIN, FIREFOX_ID, listing, run_installer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,22 @@ def test_real_install_is_healthy_and_uninstall_leaves_home_exactly_as_it_was(tmp
     for _ in range(2):  # idempotent
         result = run_installer(REPO / "install.py", home, *args)
         assert result.returncode == 0, result.stdout + result.stderr
+
+    launcher = prefix / "etma-helper-host"
+    python = prefix / "venv" / "bin" / "python"
+    assert launcher.read_text() == f'#!/bin/sh\nexec "{python}" -m etma_helper.native_host "$@"\n'
+    manifests = {
+        "chromium": home / ".config/chromium/NativeMessagingHosts/etma_helper.json",
+        "profile": profile / "NativeMessagingHosts/etma_helper.json",
+        "firefox": home / ".mozilla/native-messaging-hosts/etma_helper.json",
+    }
+    for name, path in manifests.items():
+        manifest = json.loads(path.read_text())
+        assert manifest["path"] == str(launcher), name
+        key = "allowed_extensions" if name == "firefox" else "allowed_origins"
+        assert manifest[key] == [FIREFOX_ID if name == "firefox" else CHROMIUM_ORIGIN]
+    assert not (home / ".config/google-chrome").exists()
+    assert "Load unpacked" in result.stdout and "about:debugging" in result.stdout
 
     # The helper keeps its log under XDG_STATE_HOME: the user's data, not the installer's, so
     # it goes outside the home whose listing is compared.

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -457,66 +455,3 @@ def test_uninstall_without_an_install_fails_with_a_clear_sentence(home: Path):
     assert result.returncode == 1
     assert "No eTMA Helper installation was found" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def make_throwaway_repo(destination: Path) -> Path:
-    """A copy of the installer and project metadata with a minimal package that the real
-    host/ is not needed for: its native_host echoes its arguments, to prove the launcher."""
-    destination.mkdir()
-    shutil.copy2(REPO / "install.py", destination)
-    shutil.copy2(REPO / "pyproject.toml", destination)
-    shutil.copytree(REPO / "manifest", destination / "manifest")
-    package = destination / "host" / "etma_helper"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text('"""Throwaway package for the installer test."""\n')
-    (package / "native_host.py").write_text("import sys\nprint('host', *sys.argv[1:])\n")
-    return destination
-
-
-def test_slow_real_install_registers_launcher_and_uninstall_restores_home(tmp_path: Path):
-    """SLOW (about 10 s): a real venv and pip install, run twice, then uninstall."""
-    repo = make_throwaway_repo(tmp_path / "repo")
-    home = tmp_path / "home"
-    other_hosts = home / ".config/chromium/NativeMessagingHosts"
-    other_hosts.mkdir(parents=True)
-    (other_hosts / "other_host.json").write_text("{}")
-    before = listing(home)
-    prefix, profile = home / "prefix", home / "profile"
-    args = [
-        "--prefix",
-        str(prefix),
-        "--system-site-packages",
-        "--browser",
-        "chromium,firefox",
-        "--chromium-profile",
-        str(profile),
-    ]
-
-    for _ in range(2):  # installing twice is fine
-        result = run_installer(repo / "install.py", home, *args)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    launcher = prefix / "etma-helper-host"
-    assert os.access(launcher, os.X_OK)
-    python = prefix / "venv" / "bin" / "python"
-    assert launcher.read_text() == (f'#!/bin/sh\nexec "{python}" -m etma_helper.native_host "$@"\n')
-    started = subprocess.run(
-        [str(launcher), CHROMIUM_ORIGIN], capture_output=True, text=True, cwd=tmp_path, timeout=30
-    )
-    assert started.stdout == f"host {CHROMIUM_ORIGIN}\n"
-    manifests = {
-        "chromium": other_hosts / "etma_helper.json",
-        "profile": profile / "NativeMessagingHosts/etma_helper.json",
-        "firefox": home / ".mozilla/native-messaging-hosts/etma_helper.json",
-    }
-    for name, path in manifests.items():
-        manifest = json.loads(path.read_text())
-        assert manifest["path"] == str(launcher), name
-        key = "allowed_extensions" if name == "firefox" else "allowed_origins"
-        assert manifest[key] == [FIREFOX_ID if name == "firefox" else CHROMIUM_ORIGIN]
-    assert not (home / ".config/google-chrome").exists()
-    assert "Load unpacked" in result.stdout and "about:debugging" in result.stdout
-
-    result = run_installer(repo / "install.py", home, "--uninstall", "--prefix", str(prefix))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert listing(home) == before
