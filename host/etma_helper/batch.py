@@ -29,7 +29,7 @@ from .etma_session import (
 )
 from .ledger import Ledger
 from .protocol import Job
-from .records import JobSummary, Outcome
+from .records import FINAL_STATES, JobSummary, Outcome
 from .site_profile import ProfileError, SiteProfile
 from .unpack import UnsafeZip, move_into, unpack
 
@@ -169,7 +169,7 @@ class BatchRunner:
             action=job.action,
             module=job.module,
             outcome=outcome,
-            counts={s: counts.get(s, 0) for s in ("done", "failed", "needs_login", "cancelled")},
+            counts={s: counts.get(s, 0) for s in FINAL_STATES},
             folder=str(self.folder),
             codes_csv=codes_csv,
             seconds=time.monotonic() - started,
