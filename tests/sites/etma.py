@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
+import random
 import shutil
 import socket
 import struct
@@ -104,12 +107,14 @@ class EtmaHandler(PageHandler):
         if self.variant:
             self.send_page("EAB/admin", self._tabs("EAB/admin") + self._variant_admin())
             return
+        viewstate = _viewstate_input(self.sites.etma_viewstate_bytes)
         self.send_page(
             "EAB/admin",
             self._tabs("EAB/admin")
             + (
                 "<h2>EAB/admin: find a student's submission</h2>"
                 '<form method="post" action="student" name="eabForm">'
+                f"{viewstate}"
                 '<input type="hidden" name="tab" value="eab">'
                 '<table border="0" cellpadding="3">'
                 '<tr><td><label for="course_code">Module code</label></td>'
@@ -126,6 +131,7 @@ class EtmaHandler(PageHandler):
         return (
             "<DIV class='panel'><H2>Find a student\u2019s submission</H2>"
             f'<FORM ACTION="{action}" name="f0" METHOD="POST" id="x9">'
+            f"{_viewstate_input(self.sites.etma_viewstate_bytes)}"
             '<INPUT name="sessionKey" TYPE="hidden" value="a1b2">'
             '<div class="row"><span class="lbl">Course</span>'
             '<div class="fld"><INPUT id="q1" name="crs" maxlength="8"></div></div>'
@@ -392,6 +398,23 @@ class EtmaHandler(PageHandler):
                 return
             with path.open("rb") as source:
                 shutil.copyfileobj(source, self.wfile, CHUNK)
+
+
+def _viewstate_input(size: int) -> str:
+    """An ASP.NET-style hidden ``__VIEWSTATE`` field whose value is ``size`` bytes (none if 0)."""
+    if size <= 0:
+        return ""
+    return (
+        '<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" '
+        f'value="{_viewstate_value(size)}">'
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _viewstate_value(size: int) -> str:
+    """``size`` characters of base64, the same for every request (real ones are serialised state)."""
+    raw = random.Random(size).randbytes(size * 3 // 4 + 3)
+    return base64.b64encode(raw).decode("ascii")[:size]
 
 
 def _submitted_at(pi: str) -> datetime:

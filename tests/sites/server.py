@@ -43,6 +43,10 @@ class PracticeSites:
     student's page or download; ``hostile_redirect_to`` is where the redirect attacks send the
     helper (another server); ``hostile_outside`` is the absolute path the zips' absolute and
     symlink entries aim at. Empty by default: every student is served as usual.
+
+    ``etma_viewstate_bytes``: when above 0, eTMA's search form (the admin page) carries a hidden
+    ``__VIEWSTATE`` field with a value of that many bytes, as ASP.NET pages do (real ones run to
+    hundreds of KB); the helper posts it back with every search. 0 (the default) adds none.
     """
 
     OSCAR_LOGIN: tuple[str, str] = ("tutor", "oscar-demo")
@@ -63,6 +67,7 @@ class PracticeSites:
         self.zip_pad_to = zip_pad_to
         self.faults = faults if faults is not None else Faults()
         self.etma_markup = "classic"
+        self.etma_viewstate_bytes = 0
         self.etma_hostile: dict[str, str] = {}
         self.hostile_redirect_to: str | None = None
         self.hostile_outside = "/tmp/etma-hostile-outside"
