@@ -412,7 +412,7 @@ def _viewstate_input(size: int) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _viewstate_value(size: int) -> str:
-    """``size`` characters of base64, the same for every request (real ones are serialised state)."""
+    """``size`` characters of base64, the same every time (real ones are serialised state)."""
     raw = random.Random(size).randbytes(size * 3 // 4 + 3)
     return base64.b64encode(raw).decode("ascii")[:size]
 
