@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .protocol import Cookie
+from .errors import ProtocolError
+from .protocol import Cookie, check_cookie
 
 HTTPONLY_PREFIX = "#HttpOnly_"
 
@@ -63,6 +64,10 @@ def load_cookies_txt(path: Path, etma_url: str) -> tuple[Cookie, ...]:
             ) from None
         if (expiry and expiry < now) or not _domain_matches(domain, host):
             continue
+        try:
+            check_cookie(name, value)
+        except ProtocolError as err:
+            raise CookiesFileError(f"{path} line {number}: {err.message}") from None
         cookies.append(
             Cookie(
                 name=name,

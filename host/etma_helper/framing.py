@@ -9,16 +9,18 @@ stray ``print`` can reach, so the few lines of framing live here.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import threading
 from typing import BinaryIO
 
 HEADER = struct.Struct("@I")
+log = logging.getLogger(__name__)
 
 #: Largest frame the helper accepts from the browser.
 MAX_INCOMING = 1024 * 1024
-#: Largest frame the helper sends; Chromium drops the port for anything over 1 MiB.
-MAX_OUTGOING = 256 * 1024
+#: Largest frame the helper sends: Chromium drops the port past 1 MiB, Firefox past 1 MB.
+MAX_OUTGOING = 1_000_000
 
 
 class FrameTooLarge(Exception):
@@ -59,17 +61,84 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return _read_exactly(stream, size)
 
 
+def encode(message: dict) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _largest(node, path=()):
+    """The path to the longest string or list inside ``node``, and its encoded size."""
+    best: tuple[int, tuple] = (-1, ())
+    children = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in children:
+        if isinstance(value, (dict, list)):
+            if isinstance(value, list) and value:
+                best = max(best, (len(encode({"v": value})), (*path, key)), key=lambda b: b[0])
+            best = max(best, _largest(value, (*path, key)), key=lambda b: b[0])
+        elif isinstance(value, str):
+            best = max(best, (len(value.encode("utf-8")), (*path, key)), key=lambda b: b[0])
+    return best
+
+
+def shrink(message: dict, limit: int = MAX_OUTGOING) -> bytes | None:
+    """The message encoded within ``limit`` bytes, its longest strings and lists halved as
+    often as needed and ``"truncated": true`` added; None if it cannot be made to fit.
+
+    The last line of defence: senders size what they send by bytes first (a student's file list,
+    a search form's hidden fields), so this only runs when something unforeseen grew too large.
+    """
+    message = json.loads(encode(message))  # a private copy to cut
+    message["truncated"] = True
+    for _ in range(200):
+        payload = encode(message)
+        if len(payload) <= limit:
+            return payload
+        size, path = _largest(message)
+        if size <= 0 or not path:
+            return None
+        *parents, key = path
+        holder = message
+        for step in parents:
+            holder = holder[step]
+        value = holder[key]
+        holder[key] = value[: len(value) // 2]
+    return None
+
+
 class FrameWriter:
-    """Writes whole JSON frames to the browser, one at a time, from any thread."""
+    """Writes whole JSON frames to the browser, one at a time, from any thread.
+
+    ``send`` never raises: a message over the limit is cut down to fit (or, when it cannot be,
+    replaced by an error naming its id), and a write to a closed browser is logged, so no
+    message can take a job or the helper down.
+    """
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
 
-    def send(self, message: dict) -> None:
-        payload = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    def send(self, message: dict) -> bool:
+        """Write one frame; True if it was written."""
+        payload = encode(message)
         if len(payload) > MAX_OUTGOING:
-            raise ValueError(f"outgoing message of {len(payload)} bytes is too large")
-        with self._lock:
-            self._stream.write(HEADER.pack(len(payload)) + payload)
-            self._stream.flush()
+            log.warning(
+                "a %s message of %d bytes was cut to fit a frame", message.get("type"), len(payload)
+            )
+            payload = shrink(message) or encode(
+                {
+                    "id": str(message.get("id", ""))[:64],
+                    "version": message.get("version"),
+                    "type": message.get("type"),
+                    "status": "error",
+                    "code": 7,
+                    "message": "The helper's answer was too large to send.",
+                    "params": {"size": len(payload)},
+                }
+            )
+        try:
+            with self._lock:
+                self._stream.write(HEADER.pack(len(payload)) + payload)
+                self._stream.flush()
+        except (OSError, ValueError) as err:  # the browser closed the port
+            log.warning("could not write to the browser: %s", type(err).__name__)
+            return False
+        return True

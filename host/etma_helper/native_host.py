@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from . import __version__
@@ -20,9 +21,15 @@ from .config import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
 from .identity import caller_allowed
+from .log_safety import log_unexpected
 from .protocol import parse_action, request_id
 
 log = logging.getLogger("etma_helper")
+
+#: Requests that wait on eTMA (``Reply.later``) at once, at most; more get "busy".
+SLOW_WORKERS = 2
+#: Nesting a request may have; deeper JSON is refused before it can exhaust the stack.
+MAX_DEPTH = 64
 
 HANDLERS = {
     "hello": hello.handle,
@@ -46,6 +53,8 @@ class NativeHost:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._ledger = None
+        self._slow = ThreadPoolExecutor(SLOW_WORKERS, thread_name_prefix="slow")
+        self._slow_pending = 0
 
     def ledger(self):
         """The ledger, opened on first use: a hello never pays for it."""
@@ -60,8 +69,9 @@ class NativeHost:
         with self._lock:
             return self._runner.job_id if self._runner is not None else None
 
-    def send(self, request: str, kind: str, **fields) -> None:
-        self.writer.send({"id": request, "version": __version__, "type": kind, **fields})
+    def send(self, request: str, kind: str, **fields) -> bool:
+        """Send one message; never raises (see FrameWriter.send)."""
+        return self.writer.send({"id": request, "version": __version__, "type": kind, **fields})
 
     def send_error(self, request: str, err: ProtocolError) -> None:
         self.send(
@@ -89,26 +99,26 @@ class NativeHost:
     def _run(self, runner) -> None:
         try:
             summary = runner.run()
-            self.send(runner.job_id, "summary", status="ok", data=summary.to_message())
+            message = {"status": "ok", "data": summary.to_message()}
         except Exception as err:
             # The job must still end with a summary, or the page would wait for it forever.
-            log.exception("job failed")
+            log_unexpected(log, "job failed")
             reason = (
                 f"the disk refused a write ({err})"
                 if isinstance(err, OSError) or type(err).__module__ == "sqlite3"
                 else "an unexpected failure; the helper's log has details"
             )
-            self.send(
-                runner.job_id,
-                "summary",
-                status="error",
-                code=int(ErrorCode.INTERNAL),
-                message=f"The job stopped: {reason}. Run it again to finish it.",
-                params={},
-            )
-        finally:
-            with self._lock:
-                self._runner = None
+            message = {
+                "status": "error",
+                "code": int(ErrorCode.INTERNAL),
+                "message": f"The job stopped: {reason}. Run it again to finish it.",
+                "params": {},
+            }
+        # Free before the summary leaves: the browser may send the next job the moment it
+        # arrives, and must not be told a job is still running.
+        with self._lock:
+            self._runner = None
+        self.send(runner.job_id, "summary", **message)
 
     def cancel(self) -> None:
         with self._lock:
@@ -120,9 +130,16 @@ class NativeHost:
         """Answer one request; nothing a message holds can crash the loop."""
         try:
             message = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            too_deep = _deeper_than(message, MAX_DEPTH)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            message, too_deep = None, True
+        if too_deep:
             self.send_error(
-                "", ProtocolError(ErrorCode.BAD_MESSAGE, "The message is not UTF-8 JSON.")
+                "",
+                ProtocolError(
+                    ErrorCode.BAD_MESSAGE,
+                    f"The message is not UTF-8 JSON nested at most {MAX_DEPTH} deep.",
+                ),
             )
             return
         rid = request_id(message)
@@ -133,17 +150,49 @@ class NativeHost:
             self.send_error(rid, err)
             return
         except Exception:
-            log.exception("request failed")
-            self.send_error(
-                rid,
-                ProtocolError(
-                    ErrorCode.INTERNAL, "Unexpected failure; the helper's log has details."
-                ),
-            )
+            log_unexpected(log, f"request {str(message.get('action'))[:40]!r} failed")
+            self.send_error(rid, _internal())
+            return
+        if reply.later is not None:
+            self._run_later(rid, reply.later)
             return
         self.send(rid, "reply", status="ok", data=reply.data)
         if reply.then is not None:
             reply.then()
+
+    def _run_later(self, rid: str, work) -> None:
+        """Run slow work off the read loop; its reply is sent when it is done."""
+        with self._lock:
+            if self._slow_pending >= SLOW_WORKERS:
+                busy = True
+            else:
+                busy = False
+                self._slow_pending += 1
+        if busy:
+            self.send_error(
+                rid,
+                ProtocolError(
+                    ErrorCode.JOB_RUNNING,
+                    "The helper is still answering earlier requests; try again in a moment.",
+                ),
+            )
+            return
+
+        def run() -> None:
+            try:
+                data = work()
+            except ProtocolError as err:
+                self.send_error(rid, err)
+            except Exception:
+                log_unexpected(log, "slow request failed")
+                self.send_error(rid, _internal())
+            else:
+                self.send(rid, "reply", status="ok", data=data)
+            finally:
+                with self._lock:
+                    self._slow_pending -= 1
+
+        self._slow.submit(run)
 
     def serve(self) -> None:
         """Read frames until the browser closes the port, then stop any job."""
@@ -167,9 +216,29 @@ class NativeHost:
                 break
             self.handle(payload)
         self.cancel()
+        self._slow.shutdown(wait=False, cancel_futures=True)
         thread = self._thread
         if thread is not None:
             thread.join(timeout=1.5)
+
+
+def _internal() -> ProtocolError:
+    return ProtocolError(ErrorCode.INTERNAL, "Unexpected failure; the helper's log has details.")
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """True if JSON ``value`` nests lists and objects more than ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = node.values()
+        elif not isinstance(node, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return False
 
 
 def _configure_logging() -> None:
@@ -198,6 +267,7 @@ def _claim_stdout() -> BinaryIO:
 def main(argv: list[str] | None = None) -> int:
     """Entry point for the browser."""
     argv = sys.argv[1:] if argv is None else argv
+    os.umask(0o077)  # downloads, codes tables, ledger and log are students' personal data
     frames = _claim_stdout()
     _configure_logging()
     writer = FrameWriter(frames)

@@ -22,6 +22,15 @@ MAX_PIS = 5000
 PI_PATTERN = re.compile(r"^[A-Za-z]\d{6,8}[A-Za-z0-9]?$")
 MODULE_PATTERN = re.compile(r"^[A-Za-z]{1,5}\d{1,4}[A-Za-z]?$")
 ASSIGNMENT_PATTERN = re.compile(r"^[A-Za-z]{2,5} ?\d{1,3}$")
+# RFC 6265 section 4.1.1: a cookie's name is an RFC 7230 token, its value cookie-octets, perhaps
+# in double quotes. Anything else (CR, LF, ";", controls, non-ASCII) could split or forge the
+# Cookie header, and http.client's complaint about it would quote the whole header.
+COOKIE_NAME_PATTERN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")
+COOKIE_VALUE_PATTERN = re.compile(
+    r"^(?:[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"
+    r'|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$'
+)
+MAX_COOKIE_VALUE = 4096
 
 
 @dataclass(frozen=True)
@@ -99,14 +108,53 @@ def normalise_pi(raw: str) -> str:
 
 def check_etma_url(url: str) -> str:
     """Accept an http(s) address with a host and nothing secret in it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProtocolError(
             ErrorCode.INVALID_FIELD,
             "The eTMA address must be an http or https address, such as https://etma.example/admin.",
             field="etma_url",
         )
+    # "user:password@" (even an empty user, as in http://:secret@host/) would be kept in the
+    # ledger and sent to the server: the tutor's eTMA session is their browser's cookies alone.
+    if "@" in parts.netloc or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            "The eTMA address must not hold a user name, a password or spaces: give the plain "
+            "address, such as https://etma.example/admin, and log in to eTMA in the browser.",
+            field="etma_url",
+        )
     return url
+
+
+def normalise_assignment(raw: str) -> str:
+    """``TMA 02`` and ``tma02`` are one assignment, ``TMA02``; raise ValueError if not one."""
+    assignment = raw.strip().upper()
+    if assignment and not ASSIGNMENT_PATTERN.match(assignment):
+        raise ValueError(raw)
+    return assignment.replace(" ", "")
+
+
+def check_cookie(name: str, value: str) -> None:
+    """Refuse a cookie whose name or value RFC 6265 does not allow (no value is ever quoted)."""
+    if not COOKIE_NAME_PATTERN.match(name):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            "A cookie's name is not a valid cookie name; log in to eTMA again.",
+            field="cookies",
+        )
+    if len(value) > MAX_COOKIE_VALUE or not COOKIE_VALUE_PATTERN.match(value):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"The value of the cookie {name!r} holds characters a cookie may not; "
+            "log in to eTMA again.",
+            field="cookies",
+            cookie=name,
+        )
 
 
 def parse_job(action: str, message: dict) -> Job:
@@ -120,13 +168,15 @@ def parse_job(action: str, message: dict) -> Job:
             f"'{module[:20]}' is not a module code (letters then digits, such as TM351).",
             field="module",
         )
-    assignment = _field(job, "assignment", str, required=False, default="").strip().upper()
-    if assignment and not ASSIGNMENT_PATTERN.match(assignment):
+    raw_assignment = _field(job, "assignment", str, required=False, default="")
+    try:
+        assignment = normalise_assignment(raw_assignment)
+    except ValueError:
         raise ProtocolError(
             ErrorCode.INVALID_FIELD,
-            f"'{assignment[:20]}' is not an assignment (such as TMA02).",
+            f"'{raw_assignment.strip()[:20]}' is not an assignment (such as TMA02).",
             field="assignment",
-        )
+        ) from None
     raw_pis = _field(job, "pis", list)
     if not raw_pis or len(raw_pis) > MAX_PIS:
         raise ProtocolError(
@@ -152,15 +202,15 @@ def parse_job(action: str, message: dict) -> Job:
             raise ProtocolError(
                 ErrorCode.INVALID_FIELD, "Each cookie must be an object.", field="cookies"
             )
-        cookies.append(
-            Cookie(
-                name=_field(raw, "name", str),
-                value=_field(raw, "value", str),
-                domain=_field(raw, "domain", str),
-                path=_field(raw, "path", str, required=False, default="/"),
-                secure=_field(raw, "secure", bool, required=False, default=False),
-            )
+        cookie = Cookie(
+            name=_field(raw, "name", str),
+            value=_field(raw, "value", str),
+            domain=_field(raw, "domain", str),
+            path=_field(raw, "path", str, required=False, default="/"),
+            secure=_field(raw, "secure", bool, required=False, default=False),
         )
+        check_cookie(cookie.name, cookie.value)
+        cookies.append(cookie)
     return Job(
         action=action,
         etma_url=etma_url,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_FILES_IN_MESSAGE = 200
+#: Bytes of file names one progress message may carry (frames must stay under 1 MB; a zip can
+#: hold thousands of deeply nested long names).
+MAX_FILE_NAME_BYTES = 64 * 1024
 FINAL_STATES = ("done", "failed", "needs_login", "cancelled")
 
 
@@ -32,15 +35,22 @@ class Outcome:
     zip_name: str | None = None
 
     def to_message(self) -> dict:
-        """The student as the protocol sends it, the file list capped to keep frames small."""
+        """The student as the protocol sends it, the file list capped by count and by bytes."""
+        names: list[str] = []
+        budget = MAX_FILE_NAME_BYTES
+        for entry in self.files[:MAX_FILES_IN_MESSAGE]:
+            budget -= len(entry.path.encode("utf-8")) + 4  # quotes, comma, slack
+            if budget < 0:
+                break
+            names.append(entry.path)
         data = {
             "pi": self.pi,
             "state": self.state,
             "reason": self.reason,
             "code": self.code,
-            "files": [f.path for f in self.files[:MAX_FILES_IN_MESSAGE]],
+            "files": names,
         }
-        if len(self.files) > MAX_FILES_IN_MESSAGE:
+        if len(names) < len(self.files):
             data["files_total"] = len(self.files)
         if self.folder is not None:
             data["folder"] = self.folder

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 @dataclass
 class Reply:
-    """An ok reply's data, and work to start once the reply is on its way."""
+    """An ok reply's data, and work to start once the reply is on its way.
 
-    data: dict
+    An action that must wait on eTMA gives ``later`` instead of ``data``: the host runs it off
+    the read loop (so ``hello`` and ``cancel`` are always answered at once) and sends what it
+    returns as the reply's data, or the ProtocolError it raises as an error reply.
+    """
+
+    data: dict | None = None
     then: Callable[[], None] | None = None
+    later: Callable[[], dict] | None = None

@@ -1,41 +1,72 @@
 """``student_search``: how to open one student's eTMA page in the browser.
 
 The helper finds eTMA's search form by meaning (the same way a batch does) and returns it filled
-in; the extension submits it from an eTMA tab, so the browser uses its own session.
+in; the extension submits it from an eTMA tab, so the browser uses its own session. Reading eTMA
+can be slow, so the work runs off the read loop (``Reply.later``).
 """
 
 from __future__ import annotations
 
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
+from ..framing import MAX_OUTGOING, encode
 from ..protocol import parse_job
 from . import Reply
+
+#: Bytes of form fields a reply may carry; the rest of a frame is left for the envelope.
+FIELDS_BUDGET = MAX_OUTGOING - 16 * 1024
+
+
+def fit_fields(fields: list[tuple[str, str]], keep: set[str]) -> tuple[list, list[str]]:
+    """The fields that fit in a reply, and the names of those left out (largest first).
+
+    Old ASP.NET pages carry hidden state (``__VIEWSTATE``) of hundreds of KB; what does not fit
+    is named in ``page_fields`` and the extension takes it from the eTMA page it opens.
+    """
+    sent = [list(pair) for pair in fields]
+    left_out: list[str] = []
+    while len(encode({"fields": sent})) > FIELDS_BUDGET:
+        movable = [pair for pair in sent if pair[0] not in keep]
+        if not movable:
+            break
+        largest = max(movable, key=lambda pair: len(pair[1]))
+        sent.remove(largest)
+        left_out.append(largest[0])
+    return sent, left_out
 
 
 def handle(host, message: dict) -> Reply:
     job_fields = {key: message.get(key) for key in ("etma_url", "module", "cookies")}
     job = parse_job("codes", {"job": {**job_fields, "pis": [message.get("pi")]}})
-    from ..batch import load_profile
-    from ..etma_session import EtmaSession, SessionExpired, StudentFailed
+    settings = Settings.load()
 
-    session = EtmaSession(job.etma_url, job.cookies, profile=load_profile(Settings.load()))
-    try:
-        search = session.search_form()
-    except SessionExpired as err:
-        raise ProtocolError(
-            ErrorCode.NEEDS_LOGIN, "Your eTMA session has ended: log in to eTMA, then try again."
-        ) from err
-    except StudentFailed as err:
-        raise ProtocolError(ErrorCode.SEARCH_FORM_MISSING, str(err)) from err
-    finally:
-        session.close()
-    fields = search.form.payload(**{search.module_field: job.module, search.pi_field: job.pis[0]})
-    return Reply(
-        {
-            "action": search.form.action,
-            "method": search.form.method,
-            "fields": [list(pair) for pair in fields],
-            "module_field": search.module_field,
-            "pi_field": search.pi_field,
+    def search() -> dict:
+        from ..batch import load_profile
+        from ..etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed
+
+        session = EtmaSession(job.etma_url, job.cookies, profile=load_profile(settings))
+        try:
+            form = session.search_form()
+        except SessionExpired as err:
+            raise ProtocolError(
+                ErrorCode.NEEDS_LOGIN,
+                "Your eTMA session has ended: log in to eTMA, then try again.",
+            ) from err
+        except (StudentFailed, Cancelled) as err:
+            raise ProtocolError(ErrorCode.SEARCH_FORM_MISSING, str(err)) from err
+        finally:
+            session.close()
+        pairs = form.form.payload(**{form.module_field: job.module, form.pi_field: job.pis[0]})
+        fields, page_fields = fit_fields(pairs, keep={form.module_field, form.pi_field})
+        data = {
+            "action": form.form.action,
+            "method": form.form.method,
+            "fields": fields,
+            "module_field": form.module_field,
+            "pi_field": form.pi_field,
         }
-    )
+        if page_fields:
+            data["page_fields"] = page_fields
+        return data
+
+    return Reply(later=search)
