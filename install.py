@@ -17,7 +17,9 @@ absolute paths (a shell script, or a .cmd on Windows) so the browser finds the r
 whatever its PATH, and registers one native-messaging host manifest per browser: a file in the
 folder that browser reads on Linux and macOS, a registry key naming a manifest file in the
 prefix on Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
-in the prefix; `--uninstall` removes those and nothing else, and `--doctor` checks them.
+in the prefix; `--uninstall` removes those and nothing else, and `--doctor` checks them. The
+receipt is only a file, so uninstall trusts it only as far as it can check: it removes nothing
+outside the prefix but host manifests (and registry keys) that still lead to its own launcher.
 
 Where each browser looks (`BROWSERS` below) comes from the browsers' own documentation: Chrome's
 "Native messaging" page (Linux, macOS and the Windows registry), MDN's "Native manifests" (Firefox
@@ -950,12 +952,115 @@ def install(
     return summary
 
 
-def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = None) -> list[str]:
-    """Remove exactly what the install into `prefix` created; return one line per action.
+NOT_OURS = "not part of this install"
+# Every host manifest this installer writes outside the prefix is called etma_helper.json and
+# lies in one of these folders (see BROWSERS and registration_targets).
+MANIFEST_FOLDER_NAMES = ("NativeMessagingHosts", "native-messaging-hosts")
+HOST_REGISTRY_KEYS = frozenset(f"{browser.registry_key}\\{HOST_NAME}" for browser in BROWSERS)
+MAX_MANIFEST_BYTES = 64 * 1024
 
-    Files it wrote and the folder trees it owns go; folders it created go only when empty;
-    registry keys go only while they still hold the value it wrote; the prefix goes last, when
-    empty. Raises InstallError when there is no receipt.
+
+def _real(path: Path) -> Path:
+    """`path` with its folders resolved (symbolic links, `..`) but not its last part, so a link
+    stays the link: removing it removes the link, never what it points at."""
+    return path.parent.resolve() / path.name
+
+
+def _receipt_path(entry: object) -> Path | None:
+    """A path named in a receipt, its folders resolved; None when it is no absolute path."""
+    if not isinstance(entry, str) or not entry:
+        return None
+    path = Path(entry)
+    if not path.is_absolute() or path.name in ("", ".", ".."):
+        return None
+    return _real(path)
+
+
+def _manifest_launcher(path: Path) -> str | None:
+    """The launcher a host manifest of this helper at `path` names; None when `path` is not one
+    (missing, a link, too big, not JSON, or another host's)."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("name") != HOST_NAME:
+        return None
+    launcher = data.get("path")
+    return launcher if isinstance(launcher, str) else None
+
+
+@dataclass
+class _Owned:
+    """What uninstalling `prefix` may remove, whatever its receipt says: files inside the
+    prefix, and host manifests (files or registry keys) that still lead to its own launcher."""
+
+    prefix: Path  # resolved
+
+    def inside(self, path: Path) -> bool:
+        """Whether `path` (folders resolved) is in the prefix, the prefix itself excluded."""
+        return path != self.prefix and path.is_relative_to(self.prefix)
+
+    def is_own_launcher(self, launcher: str) -> bool:
+        own = {launcher_path(self.prefix, platform) for platform in PLATFORMS}
+        path = _receipt_path(launcher)
+        return path is not None and path in own
+
+    def file(self, entry: object) -> tuple[Path | None, str | None]:
+        """(path, None) when the receipt's file entry is this install's to remove, else
+        (path or None, why it is left)."""
+        path = _receipt_path(entry)
+        if path is None:
+            return None, "not an absolute path"
+        if self.inside(path):
+            return path, None
+        launcher = _manifest_launcher(path)
+        if launcher is not None and self.is_own_launcher(launcher):
+            return path, None
+        if launcher is not None:
+            return path, f"it now names {launcher}"
+        return path, f"outside {self.prefix} and not a host manifest naming its launcher"
+
+    def registry_value(self, value: object) -> bool:
+        """Whether a registry key's value names a manifest file in the prefix."""
+        path = _receipt_path(value)
+        return path is not None and self.inside(path)
+
+
+def _registry_entry(entry: object, keys: Callable[[str], bool]) -> tuple[str, str] | None:
+    """(hive, key) of a receipt's registry entry, when it is a key `keys` accepts."""
+    if not isinstance(entry, dict):
+        return None
+    hive, key = entry.get("hive"), entry.get("key")
+    if hive not in ("HKCU", "HKLM") or not isinstance(key, str) or not keys(key):
+        return None
+    return hive, key
+
+
+def _left(what: object, why: str | None = None) -> str:
+    return f"Left {what}: {NOT_OURS}" + (f" ({why})" if why else "")
+
+
+def _registry_label(entry: object) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+        return f"registry key {entry.get('hive')}\\{entry['key']}"
+    return f"registry entry {entry!r}"
+
+
+def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = None) -> list[str]:
+    """Remove what the install into `prefix` created; return one line per action.
+
+    The receipt says what the install created, but it is only a file anyone with access to the
+    prefix can edit, so every entry is checked against what this install can own: files and
+    folder trees inside the prefix (folders resolved, so a symbolic link in the prefix is
+    removed as a link and never leads outside), host manifest files elsewhere only while they
+    still name this prefix's launcher (so uninstalling one prefix leaves a manifest a second
+    install re-pointed), and on Windows the helper's own registry keys only while they name a
+    manifest in the prefix. Anything else in the receipt is left and reported ("Left ...: not
+    part of this install"). Folders it created go only when empty, and only inside the prefix,
+    above it, or above a host manifest's place; the prefix goes last, when empty. Raises
+    InstallError when there is no receipt.
     """
     prefix = Path(prefix).expanduser().resolve()
     receipt = Receipt.load(prefix)
@@ -964,44 +1069,93 @@ def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = N
             f"No eTMA Helper installation was found in {prefix} (no "
             f"{RECEIPT_NAME}); pass the --prefix you installed with."
         )
+    owned = _Owned(prefix)
     verb = "Would remove" if dry_run else "Removed"
     actions = []
-    if receipt.registry or receipt.registry_parents:
-        registry = registry or Registry()
+
+    def host_key(key: str) -> bool:
+        return key in HOST_REGISTRY_KEYS
+
+    def above_host_key(key: str) -> bool:
+        return any(own.startswith(key + "\\") for own in HOST_REGISTRY_KEYS)
+
+    if (receipt.registry or receipt.registry_parents) and registry is None:
+        try:
+            registry = Registry()
+        except ImportError:  # a receipt naming registry keys, read on Linux or macOS
+            registry = None
     for entry in receipt.registry:
-        hive, key = entry["hive"], entry["key"]
+        found = _registry_entry(entry, host_key)
+        if found is None or registry is None:
+            actions.append(_left(_registry_label(entry)))
+            continue
+        hive, key = found
         current = registry.get_default(hive, key)
-        if current == entry["value"]:
+        if current is not None and owned.registry_value(current):
             if not dry_run:
                 registry.delete(hive, key)
             actions.append(f"{verb} registry key {hive}\\{key}")
         elif current is not None:
-            actions.append(f"Kept registry key {hive}\\{key} (it now names {current})")
-    for entry in sorted(receipt.registry_parents, key=lambda e: -e["key"].count("\\")):
-        hive, key = entry["hive"], entry["key"]
+            actions.append(_left(f"registry key {hive}\\{key}", f"it now names {current}"))
+    parents = []
+    for entry in receipt.registry_parents:
+        found = _registry_entry(entry, above_host_key)
+        if found is None or registry is None:
+            actions.append(_left(_registry_label(entry)))
+        else:
+            parents.append(found)
+    for hive, key in sorted(set(parents), key=lambda found: -found[1].count("\\")):
         if dry_run:
             actions.append(f"Would remove registry key {hive}\\{key} if empty")
         elif registry.is_empty(hive, key):
             registry.delete(hive, key)
             actions.append(f"Removed empty registry key {hive}\\{key}")
-    for tree in map(Path, receipt.trees):
-        # A damaged receipt must never make uninstall delete a folder outside the prefix.
-        if tree.is_dir() and tree.is_relative_to(prefix) and tree != prefix:
+
+    for entry in receipt.trees:
+        tree = _receipt_path(entry)
+        if tree is None or not owned.inside(tree):
+            actions.append(_left(tree or repr(entry)))
+        elif tree.is_symlink():
+            if not dry_run:
+                tree.unlink()
+            actions.append(f"{verb} {tree} (a link; what it points at is left)")
+        elif tree.is_dir():
             if not dry_run:
                 shutil.rmtree(tree)
             actions.append(f"{verb} {tree}")
-    for file in map(Path, receipt.files):
-        if file.is_file() or file.is_symlink():
+    manifest_places = []
+    for entry in receipt.files:
+        file, why = owned.file(entry)
+        if file is not None and file.name == f"{HOST_NAME}.json":
+            if file.parent.name in MANIFEST_FOLDER_NAMES:
+                manifest_places.append(file)
+        if file is None or why is not None:
+            if file is None or file.exists() or file.is_symlink():
+                actions.append(_left(file or repr(entry), why))
+        elif file.is_symlink() or file.is_file():
             if not dry_run:
                 file.unlink()
             actions.append(f"{verb} {file}")
     if not dry_run:
-        receipt.path.unlink()
+        receipt.path.unlink(missing_ok=True)
     actions.append(f"{verb} {receipt.path}")
-    folders = sorted({Path(d) for d in receipt.dirs} | {prefix}, key=lambda p: len(p.parts))
-    for folder in reversed(folders):
+
+    # Folders the install created: inside the prefix, above it, or above a manifest's place.
+    allowed = {prefix, *prefix.parents}
+    for place in manifest_places:
+        allowed.update(place.parents)
+    folders = {prefix}
+    for entry in receipt.dirs:
+        folder = _receipt_path(entry)
+        if folder is not None and (owned.inside(folder) or folder in allowed):
+            folders.add(folder)
+        else:
+            actions.append(_left(folder or repr(entry)))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         if dry_run:
             actions.append(f"Would remove {folder} if empty")
+        elif folder.is_symlink():
+            actions.append(_left(folder, "a link"))
         elif folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
             actions.append(f"Removed empty folder {folder}")

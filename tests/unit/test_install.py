@@ -329,7 +329,10 @@ def test_uninstall_leaves_a_registry_key_that_now_names_another_install(tmp_path
         registry.get_default("HKCU", target.registry.key)
         == r"D:\elsewhere\etma_helper-chromium.json"
     )
-    assert any(line.startswith("Kept registry key") for line in actions)
+    assert any(
+        line.startswith("Left registry key") and "not part of this install" in line
+        for line in actions
+    )
 
 
 def test_windows_dry_run_lists_every_key_and_file(tmp_path: Path):
