@@ -32,6 +32,13 @@ QUIET_FLAGS = [
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
 ]
+# The end-to-end browser also resolves the university's domain to this machine, so a test can serve
+# pages under *.open.ac.uk names (with its own certificate) and check which of them the extension
+# runs on. Never used for the demo.
+E2E_FLAGS = [
+    "--host-resolver-rules=MAP *.open.ac.uk 127.0.0.1",
+    "--ignore-certificate-errors",
+]
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,15 @@ def install_helper(home: Path, register: bool = True, browser: str = "chromium")
     return HelperInstall(home, prefix, profile, download_root, env)
 
 
-def start_chromium(install: HelperInstall, *, headless: bool = True) -> webdriver.Chrome:
+def start_chromium(
+    install: HelperInstall, *, headless: bool = True, extra_flags: tuple[str, ...] = ()
+) -> webdriver.Chrome:
     """Chromium with the extension loaded and the helper registered in its profile."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     if headless:
         options.add_argument("--headless=new")
-    for flag in QUIET_FLAGS:
+    for flag in [*QUIET_FLAGS, *extra_flags]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={install.profile}")
     options.add_argument(f"--load-extension={EXTENSION}")
@@ -100,9 +109,11 @@ def start_chromium(install: HelperInstall, *, headless: bool = True) -> webdrive
     return webdriver.Chrome(service=service, options=options)
 
 
-def start_signed_in(install: HelperInstall, sites, *, headless: bool = True) -> webdriver.Chrome:
+def start_signed_in(
+    install: HelperInstall, sites, *, headless: bool = True, extra_flags: tuple[str, ...] = ()
+) -> webdriver.Chrome:
     """Chromium as a tutor leaves it: the eTMA address saved, logged in to both practice sites."""
-    driver = start_chromium(install, headless=headless)
+    driver = start_chromium(install, headless=headless, extra_flags=extra_flags)
     try:
         set_etma_address(driver, sites.etma_url + "etma/admin")
         log_in_to_both(driver, sites)

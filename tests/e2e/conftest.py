@@ -16,7 +16,7 @@ def installed(tmp_path_factory) -> chromium.HelperInstall:
 
 @pytest.fixture(scope="session")
 def browser(installed, sites):
-    driver = chromium.start_signed_in(installed, sites)
+    driver = chromium.start_signed_in(installed, sites, extra_flags=tuple(chromium.E2E_FLAGS))
     try:
         yield driver
     finally:
