@@ -28,63 +28,8 @@ from tests import chromium
 # under a second); nothing may arrive in this time.
 SETTLE_SECONDS = 2.5
 
-# Everything a page's script can try, from the page's own world. It waits for the extension's
-# toolbar, then records in ``window.etmaAttack`` what it could reach.
-ATTACK_SCRIPT = r"""
-(() => {
-  const log = { tried: [] };
-  window.etmaAttack = log;
-  const deadline = Date.now() + 10000;
-  const click = (el) => el.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, composed: true }));
-  const press = (el, key) => {
-    for (const type of ["keydown", "keypress", "keyup"]) {
-      el.dispatchEvent(new KeyboardEvent(type, { key, code: key, bubbles: true, cancelable: true, composed: true }));
-    }
-  };
-  function attempt(name, fn) {
-    log.tried.push(name);
-    try { fn(); } catch (error) { log[name + "Error"] = String(error); }
-  }
-  function attack() {
-    const host = document.getElementById("etma-helper-toolbar");
-    if (!host || !document.querySelector("input.etma-helper-select")) {
-      if (Date.now() < deadline) { setTimeout(attack, 50); return; }
-      log.noToolbar = true;
-      log.done = true;
-      return;
-    }
-    const root = host.shadowRoot;
-    log.shadowRoot = root !== null;
-    const rows = [...document.querySelectorAll("tr[data-etma-pi]")];
-    attempt("tickRowsByClick", () => { for (const box of document.querySelectorAll("input.etma-helper-select")) box.click(); });
-    attempt("tickAllByEvent", () => click(document.querySelector("input.etma-helper-select-all")));
-    attempt("contextMenuOnRow", () => rows[1].dispatchEvent(new MouseEvent("contextmenu", { bubbles: true, cancelable: true, button: 2 })));
-    attempt("clickHost", () => { host.click(); click(host); });
-    attempt("keysOnHost", () => { host.focus(); press(host, "Enter"); press(host, " "); press(document.body, "Enter"); });
-    attempt("reattachShadow", () => host.attachShadow({ mode: "open" }));
-    if (root) {
-      for (const action of ["select-all", "download", "codes", "fill", "cancel"]) {
-        attempt("button:" + action, () => {
-          const button = root.querySelector(`[data-action="${action}"]`);
-          button.click();
-          click(button);
-          button.focus();
-          press(button, "Enter");
-        });
-      }
-      log.message = root.querySelector('[data-role="message"]')?.textContent ?? null;
-    }
-    const job = { type: "startJob", action: "codes", module: "TM351", assignment: "TMA02", pis: rows.map((r) => r.dataset.etmaPi) };
-    log.runtime = typeof globalThis.chrome?.runtime?.sendMessage;
-    attempt("sendMessage", () => chrome.runtime.sendMessage(EXTENSION_ID, job, () => {}));
-    attempt("connect", () => chrome.runtime.connect(EXTENSION_ID).postMessage(job));
-    attempt("postMessage", () => window.postMessage(job, "*"));
-    attempt("customEvent", () => document.dispatchEvent(new CustomEvent("etma-helper", { detail: job })));
-    log.done = true;
-  }
-  attack();
-})();
-"""
+# Everything a page's own script can try: see the file's comments.
+ATTACK_SCRIPT = (Path(__file__).parent / "hostile_attack.js").read_text()
 
 
 def allocation_page(students, *, module: bool = True, script: str = "") -> str:
@@ -104,7 +49,8 @@ def allocation_page(students, *, module: bool = True, script: str = "") -> str:
         f"{rows}</table>"
     )
     code = f"<script>{script}</script>" if script else ""
-    return f"<!doctype html><html><head><title>Students</title></head><body>{heading}{table}{code}</body></html>"
+    head = "<!doctype html><html><head><title>Students</title></head>"
+    return f"{head}<body>{heading}{table}{code}</body></html>"
 
 
 class _PageHandler(http.server.BaseHTTPRequestHandler):
@@ -253,7 +199,8 @@ def test_a_job_uses_the_rows_the_tutor_ticked_not_attributes_the_page_rewrote(
     ).click()
     # After the tick, the page relabels the ticked row as another student.
     driver.execute_script(
-        "document.querySelector(`tr[data-etma-pi='${arguments[0]}']`).dataset.etmaPi = arguments[1]",
+        "document.querySelector(`tr[data-etma-pi='${arguments[0]}']`)"
+        ".dataset.etmaPi = arguments[1]",
         ticked.pi,
         other.pi,
     )
@@ -309,7 +256,9 @@ def test_a_reopened_page_at_the_same_address_picks_its_job_up(driver, sites, coh
 
 def test_pages_elsewhere_on_the_university_domain_get_nothing(driver, pages, cohort):
     driver.get(pages.https("www.open.ac.uk", "/students/list?module=TM351"))
-    chromium.wait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    chromium.wait(driver, 10).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
     assert len(driver.find_elements(By.CSS_SELECTOR, "tr")) == len(cohort.students) + 1
     time.sleep(1)  # content scripts run at document_idle
     assert not driver.find_elements(By.CSS_SELECTOR, "#etma-helper-toolbar")
