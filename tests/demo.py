@@ -57,7 +57,7 @@ def run_headless(driver, sites: PracticeSites, install: chromium.HelperInstall) 
     seconds = time.monotonic() - started
     states = chromium.row_states(driver)
     print(f"Finished in {seconds:.1f} s: {summary}\n")
-    folder = install.download_root / "TM351"
+    folder = install.download_root / "TM351" / "TMA02"
     for pi, state in sorted(states.items()):
         student_dir = folder / pi
         files = (

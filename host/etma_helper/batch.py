@@ -1,12 +1,19 @@
 """Running one job: every student fetched concurrently, each ending with a true status.
 
-One student's failure never stops the batch; a lost eTMA session does, cleanly: students already
-finished stay finished and the rest are marked "needs login".
+One student's failure never stops the batch; a lost eTMA session or a nearly full disk does,
+cleanly: students already finished stay finished and the rest say why they were not fetched.
+
+A job's identity is its module and assignment: its files go to
+``<download root>/<module>/<assignment>/<PI>/`` (``<module>/<PI>/`` for a job that names no
+assignment), beside that assignment's codes table, and a student counts as downloaded only when
+their files are in the folder this job writes to.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import hashlib
 import logging
 import os
 import shutil
@@ -28,8 +35,9 @@ from .etma_session import (
     TransferCut,
 )
 from .ledger import Ledger
+from .log_safety import log_unexpected
 from .protocol import Job
-from .records import FINAL_STATES, JobSummary, Outcome
+from .records import FINAL_STATES, FileEntry, JobSummary, Outcome
 from .site_profile import ProfileError, SiteProfile
 from .unpack import UnsafeZip, move_into, unpack
 
@@ -40,11 +48,38 @@ CODES_CSV = "confirmation_codes.csv"
 DOWNLOAD_ATTEMPTS = 3
 UNPACKERS = 2
 NEEDS_LOGIN = "Your eTMA session has ended: log in to eTMA in the browser, then run this again."
+#: Free space a job leaves on the disk: below it, the job stops before writing more.
+MIN_FREE_BYTES = 256 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
 
 
-def module_folder(settings: Settings, module: str) -> Path:
-    """``<download root>/<module>``, created and checked writable, or a clear error."""
+class DiskNearlyFull(Exception):
+    """The download folder's disk has less free space than a job must leave."""
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space for an ordinary user on the disk holding ``folder``."""
+    return shutil.disk_usage(folder).free
+
+
+def disk_full_reason(folder: Path) -> str:
+    try:
+        free = f"{free_bytes(folder) / 1024**2:.0f} MB free"
+    except OSError:
+        free = "no space left"
+    return (
+        f"The disk holding {folder} is nearly full ({free}; a job leaves at least "
+        f"{MIN_FREE_BYTES // 1024**2} MB). Free some space, then run the job again: "
+        "students already finished are not fetched again."
+    )
+
+
+def job_folder(settings: Settings, module: str, assignment: str = "") -> Path:
+    """``<download root>/<module>/<assignment>``, created and checked writable, or a clear
+    error; ``<download root>/<module>`` for a job that names no assignment."""
     folder = settings.download_root / module
+    if assignment:
+        folder = folder / assignment
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -89,11 +124,22 @@ class BatchRunner:
         self.settings = settings
         self.emit = emit
         self.job_id = job_id or f"job-{time.time_ns()}"
-        self.folder = module_folder(settings, job.module)
+        self.folder = job_folder(settings, job.module, job.assignment)
+        if free_bytes(self.folder) < MIN_FREE_BYTES:
+            raise ProtocolError(
+                ErrorCode.DISK_FULL, disk_full_reason(self.folder), folder=str(self.folder)
+            )
         self.profile = load_profile(settings)
         self.ledger = ledger if ledger is not None else Ledger()
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
+        self.disk_full = threading.Event()
+        # Codes read from students' pages, kept when what follows (the zip) fails.
+        self._codes: dict[str, str] = {}
+        self._notes: dict[str, str] = {}  # what a tutor should know about a done student
+        self._how: Counter[str] = Counter()
+        self._copied_from: set[str] = set()
+        self._how_lock = threading.Lock()
         self._local = threading.local()
         self._sessions: list[EtmaSession] = []
         self._sessions_lock = threading.Lock()
@@ -159,6 +205,8 @@ class BatchRunner:
         counts = Counter(r.state for r in records)
         if self.cancelled.is_set():
             outcome = "cancelled"
+        elif self.disk_full.is_set():
+            outcome = "disk_full"
         elif self.login_lost.is_set():
             outcome = "needs_login"
         else:
@@ -168,23 +216,33 @@ class BatchRunner:
             job_id=self.job_id,
             action=job.action,
             module=job.module,
+            assignment=job.assignment,
             outcome=outcome,
             counts={s: counts.get(s, 0) for s in FINAL_STATES},
             folder=str(self.folder),
             codes_csv=codes_csv,
             seconds=time.monotonic() - started,
+            how=dict(self._how),
+            copied_from=sorted(self._copied_from),
+            stopped_because=disk_full_reason(self.folder) if outcome == "disk_full" else None,
         )
+
+    def _count(self, how: str) -> None:
+        with self._how_lock:
+            self._how[how] += 1
 
     def _fetch_one(self, pi: str) -> Outcome | Future[Outcome]:
         """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
         if self.cancelled.is_set():
             return self._finish(Outcome(pi, "cancelled", "Cancelled before it started."))
+        if self.disk_full.is_set():
+            return self._finish(Outcome(pi, "failed", disk_full_reason(self.folder)))
         if self.login_lost.is_set():
             return self._finish(Outcome(pi, "needs_login", NEEDS_LOGIN))
-        earlier = self._already_on_disk(pi)
+        self.emit(Outcome(pi, "working"))
+        earlier = self._guarded(pi, self._earlier_download, pi)
         if earlier is not None:
             return self._finish(earlier)
-        self.emit(Outcome(pi, "working"))
         stage = self._guarded(pi, self._fetch, pi)
         if isinstance(stage, Outcome):
             return self._finish(stage)
@@ -196,42 +254,92 @@ class BatchRunner:
     def _finish(self, outcome: Outcome) -> Outcome:
         """Record a student's final outcome in the ledger, then report it."""
         self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
-        self.emit(outcome)
+        try:
+            self.emit(outcome)
+        except Exception:  # a report that cannot be sent must not lose the student
+            log_unexpected(log, "could not report a student's outcome")
         return outcome
 
-    def _already_on_disk(self, pi: str) -> Outcome | None:
-        """An earlier download of this student, if every file it wrote is still there."""
+    def _earlier_download(self, pi: str) -> Outcome | None:
+        """A finished outcome from an earlier download of this student into this job's folder.
+
+        Files the ledger knows in another folder (another download root, or the layout before
+        folders named the assignment) are copied here when they are still intact (same size and
+        checksum); otherwise the student is fetched again. None means: fetch.
+        """
         if self.job.action != "download" or self.job.force:
             return None
-        earlier = self.ledger.last_download(self.job.module, pi)
+        earlier = self.ledger.last_download(self.job.module, self.job.assignment, pi)
         if earlier is None or earlier.folder is None:
             return None
-        folder = Path(earlier.folder)
-        for entry in earlier.files:
-            path = folder.joinpath(*entry.path.split("/"))
-            try:
-                if path.stat().st_size != entry.size:
-                    return None
-            except OSError:
-                return None
-        return dataclasses.replace(earlier, reason="Already downloaded earlier.")
+        target = self.folder / pi
+        source = Path(earlier.folder)
+        if _same_folder(source, target):
+            if _files_intact(target, earlier.files, checksums=False):
+                self._count("already_downloaded")
+                return dataclasses.replace(earlier, reason="Already downloaded earlier.")
+            return None
+        if not _files_intact(source, earlier.files, checksums=True):
+            return self._fetch_again(pi, source)
+        self._check_disk()
+        staging = self.folder / STAGING / pi
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            copied = [_copy_verified(source, staging / "files", entry) for entry in earlier.files]
+            move_into(staging / "files", target, [entry.path for entry in copied])
+        except (StudentFailed, OSError) as err:
+            if _out_of_space(err):
+                raise
+            return self._fetch_again(pi, source)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._count("copied")
+        with self._how_lock:
+            self._copied_from.add(str(source.parent))
+        return dataclasses.replace(
+            earlier, reason=f"Copied from {source}.", folder=str(target), files=tuple(copied)
+        )
+
+    def _fetch_again(self, pi: str, source: Path) -> None:
+        self._notes[pi] = f"Fetched again: the earlier download in {source} is missing or changed."
+        self._count("fetched_again")
+
+    def _check_disk(self) -> None:
+        if free_bytes(self.folder) < MIN_FREE_BYTES:
+            raise DiskNearlyFull()
 
     def _guarded(self, pi: str, stage, *args):
-        """Run one stage for a student, turning every failure into that student's outcome."""
+        """Run one stage for a student, turning every failure into that student's outcome.
+
+        A confirmation code already read from the student's page stays with the outcome.
+        """
         try:
             return stage(*args)
         except SessionExpired:
             self.login_lost.set()
-            return Outcome(pi, "needs_login", NEEDS_LOGIN)
+            return self._ended(pi, "needs_login", NEEDS_LOGIN)
         except Cancelled:
-            return Outcome(pi, "cancelled", "Cancelled while downloading.")
-        except (StudentFailed, UnsafeZip) as err:
+            return self._ended(pi, "cancelled", "Cancelled while downloading.")
+        except DiskNearlyFull:
+            self.disk_full.set()
+            return self._ended(pi, "failed", disk_full_reason(self.folder))
+        except (StudentFailed, UnsafeZip, OSError) as err:
             if self.cancelled.is_set():
-                return Outcome(pi, "cancelled", "Cancelled while downloading.")
-            return Outcome(pi, "failed", str(err))
+                return self._ended(pi, "cancelled", "Cancelled while downloading.")
+            if _out_of_space(err):
+                self.disk_full.set()
+                return self._ended(pi, "failed", disk_full_reason(self.folder))
+            if isinstance(err, OSError):
+                log_unexpected(log, "a file operation failed for one student")
+                return self._ended(pi, "failed", f"Writing the files failed: {err.strerror}.")
+            return self._ended(pi, "failed", str(err))
         except Exception:
-            log.exception("unexpected failure for one student")
-            return Outcome(pi, "failed", "Unexpected problem; the helper's log has details.")
+            log_unexpected(log, "unexpected failure for one student")
+            return self._ended(pi, "failed", "Unexpected problem; the helper's log has details.")
+
+    def _ended(self, pi: str, state: str, reason: str) -> Outcome:
+        """A student who did not finish, with the code their page gave if it gave one."""
+        return Outcome(pi=pi, state=state, reason=reason, code=self._codes.get(pi, ""))
 
     def _fetch(self, pi: str) -> Outcome | tuple[str, DownloadedZip]:
         """Read the student's page and download their zip: a final outcome, or (code, zip)."""
@@ -240,12 +348,15 @@ class BatchRunner:
         if page.code is None and page.download is None:
             return Outcome(pi, "failed", page.problem or "eTMA shows nothing for this student.")
         code = page.code or ""
+        if code:
+            self._codes[pi] = code
         if self.job.action == "codes":
             if not code:
                 return Outcome(pi, "failed", "eTMA's page shows no confirmation code.")
             return Outcome(pi, "done", code=code)
         if page.download is None:
             return Outcome(pi, "failed", "No files have been submitted for this assignment.", code)
+        self._check_disk()
         staging = self.folder / STAGING / pi
         shutil.rmtree(staging, ignore_errors=True)
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
@@ -269,15 +380,79 @@ class BatchRunner:
         """Unpack a verified zip into the student's folder."""
         staging = downloaded.path.parent
         try:
+            self._check_disk()
             files = unpack(downloaded.path, staging / "files")
             target = self.folder / pi
             move_into(staging / "files", target, [f.path for f in files])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         log.info("student done: %d files, %d bytes", len(files), downloaded.size)
+        self._count("fetched")
         return Outcome(
-            pi, "done", "", code, str(target), tuple(files), downloaded.size, downloaded.sha256
+            pi=pi,
+            state="done",
+            reason=self._notes.get(pi, ""),
+            code=code,
+            folder=str(target),
+            files=tuple(files),
+            zip_bytes=downloaded.size,
+            zip_sha256=downloaded.sha256,
+            zip_name=downloaded.server_filename or None,
         )
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _files_intact(folder: Path, files: tuple[FileEntry, ...], *, checksums: bool) -> bool:
+    """True if every file is in ``folder`` with its recorded size (and checksum, if asked)."""
+    for entry in files:
+        path = folder.joinpath(*entry.path.split("/"))
+        try:
+            if path.stat().st_size != entry.size:
+                return False
+            if checksums and _sha256(path) != entry.sha256:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy_verified(source_folder: Path, staging: Path, entry: FileEntry) -> FileEntry:
+    """Copy one recorded file into staging, checking size and checksum on the bytes copied."""
+    relative = entry.path.split("/")
+    target = staging.joinpath(*relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with open(source_folder.joinpath(*relative), "rb") as source, open(target, "wb") as out:
+        while chunk := source.read(COPY_CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    if size != entry.size or digest.hexdigest() != entry.sha256:
+        raise StudentFailed("The earlier download's files changed while being copied; run again.")
+    return entry
+
+
+def _out_of_space(err: BaseException | None) -> bool:
+    """True if ``err`` (or what caused it) is the disk or the user's quota running out."""
+    while err is not None:
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _warm_up_export() -> None:

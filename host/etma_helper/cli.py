@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import replace
@@ -11,9 +12,10 @@ from pathlib import Path
 from . import __version__
 from .config import Settings, config_path
 from .errors import ProtocolError
-from .protocol import MODULE_PATTERN, Job, check_etma_url, normalise_pi
+from .protocol import MODULE_PATTERN, Job, check_etma_url, normalise_assignment, normalise_pi
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+EXIT_DISK_FULL = 5
 EXIT_CODES_HELP = """\
 exit codes:
   0  every student done
@@ -21,7 +23,8 @@ exit codes:
   2  bad usage
   3  the eTMA session ended: log in again, export fresh cookies and run the same command
      (finished students are skipped)
-  4  interrupted (Ctrl-C)"""
+  4  interrupted (Ctrl-C)
+  5  the disk is nearly full: free some space and run the same command"""
 
 # A PI anywhere in pasted text: a letter and seven digits standing alone (OSCAR's table, a list).
 PI_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{7}(?![A-Za-z0-9])")
@@ -84,14 +87,22 @@ def _site(args: argparse.Namespace):
     return etma_url, cookies
 
 
+def _assignment(raw: str | None) -> str:
+    try:
+        return normalise_assignment(raw or "")
+    except ValueError:
+        raise UsageError(f"{raw!r} is not an assignment (such as TMA02).") from None
+
+
 def _build_job(args: argparse.Namespace) -> Job:
     module = _module(args.module)
+    assignment = _assignment(args.assignment)
     etma_url, cookies = _site(args)
     return Job(
         action=args.command,
         etma_url=etma_url,
         module=module,
-        assignment=(args.assignment or "").strip().upper(),
+        assignment=assignment,
         pis=tuple(_read_pis(args)),
         cookies=cookies,
         force=args.force,
@@ -116,6 +127,14 @@ class ProgressBar:
         self.bar.close()
 
 
+HOW_WORDS = {
+    "fetched": "fetched from eTMA",
+    "already_downloaded": "already there from an earlier run",
+    "copied": "copied from an earlier download in another folder (checked)",
+    "fetched_again": "fetched again (an earlier download elsewhere was missing or changed)",
+}
+
+
 def _print_summary(summary, records) -> None:
     problems = [r for r in records if r.state != "done"]
     print(f"\n{summary.action}: {summary.module}, {summary.seconds:.1f} s")
@@ -129,8 +148,15 @@ def _print_summary(summary, records) -> None:
             print(f"  {record.pi:<10} {record.state:<12} {record.reason}")
     if summary.action == "download":
         print(f"\nFiles:  {summary.folder}")
+        for how, words in HOW_WORDS.items():
+            if summary.how.get(how):
+                print(f"  {summary.how[how]:>6} {words}")
+        for folder in summary.copied_from:
+            print(f"         copied from {folder}")
     if summary.codes_csv:
         print(f"Codes:  {summary.codes_csv} (and .xlsx)")
+    if summary.stopped_because:
+        print(f"\nStopped: {summary.stopped_because}")
     if summary.outcome == "needs_login":
         print(
             "\nThe eTMA session ended: log in to eTMA again, export fresh cookies and run the "
@@ -139,6 +165,15 @@ def _print_summary(summary, records) -> None:
 
 
 def _fetch(args: argparse.Namespace) -> int:
+    # Scripts, codes, the ledger and the log are students' personal data: private to the user.
+    umask = os.umask(0o077)
+    try:
+        return _run_job(args)
+    finally:
+        os.umask(umask)
+
+
+def _run_job(args: argparse.Namespace) -> int:
     from .batch import BatchRunner
 
     job = _build_job(args)
@@ -171,6 +206,8 @@ def _fetch(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     bar.close()
     _print_summary(summary, records)
+    if summary.outcome == "disk_full":
+        return EXIT_DISK_FULL
     if summary.outcome == "needs_login":
         return EXIT_NEEDS_LOGIN
     return EXIT_OK if summary.counts["done"] == len(job.pis) else EXIT_FAILED

@@ -23,6 +23,7 @@ class ErrorCode(IntEnum):
     CANNOT_OPEN = 13
     NEEDS_LOGIN = 14
     SEARCH_FORM_MISSING = 15
+    DISK_FULL = 16
 
 
 class ProtocolError(Exception):

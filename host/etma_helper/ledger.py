@@ -139,12 +139,18 @@ class Ledger:
             "UPDATE jobs SET finished = ?, outcome = ? WHERE id = ?", (time.time(), outcome, job_id)
         )
 
-    def last_download(self, module: str, pi: str) -> Outcome | None:
-        """The student's most recent completed download in any job, if there is one."""
+    def last_download(self, module: str, assignment: str, pi: str) -> Outcome | None:
+        """The student's most recent completed download for this module and assignment, in any
+        job and any folder, if there is one.
+
+        Assignments are compared as ``TMA02`` (jobs before 0.2 kept what was typed, ``TMA 02``);
+        a job that named no assignment matches only jobs that named none.
+        """
         rows = self._outcomes(
-            "module = ? AND pi = ? AND action = 'download' AND state = 'done'"
+            "module = ? AND pi = ? AND action = 'download' AND state = 'done' AND job_id IN"
+            " (SELECT id FROM jobs WHERE REPLACE(UPPER(assignment), ' ', '') = ?)"
             " ORDER BY finished DESC LIMIT 1",
-            (module, pi),
+            (module, pi, assignment.replace(" ", "").upper()),
         )
         return rows[0] if rows else None
 
@@ -161,15 +167,15 @@ class Ledger:
             ).fetchall()
         return [
             Outcome(
-                pi,
-                state,
-                reason,
-                code,
-                folder,
-                tuple(FileEntry(*entry) for entry in json.loads(files)),
-                size,
-                sha256,
-                name,
+                pi=pi,
+                state=state,
+                reason=reason,
+                code=code,
+                folder=folder,
+                files=tuple(FileEntry(*entry) for entry in json.loads(files)),
+                zip_bytes=size,
+                zip_sha256=sha256,
+                zip_name=name,
             )
             for pi, state, reason, code, folder, files, size, sha256, name in rows
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_FILES_IN_MESSAGE = 200
 #: Bytes of file names one progress message may carry (frames must stay under 1 MB; a zip can
@@ -69,15 +69,30 @@ class JobSummary:
     folder: str
     codes_csv: str | None
     seconds: float
+    assignment: str = ""
+    #: how done students' files reached ``folder``: fetched, already_downloaded (there from an
+    #: earlier job), copied (from an earlier job's other folder), fetched_again (that earlier
+    #: copy was missing or changed)
+    how: dict[str, int] = field(default_factory=dict)
+    #: the folders files were copied from
+    copied_from: list[str] = field(default_factory=list)
+    #: why the job stopped before the end, for a person (a full disk)
+    stopped_because: str | None = None
 
     def to_message(self) -> dict:
-        return {
+        message = {
             "job_id": self.job_id,
             "action": self.action,
             "module": self.module,
+            "assignment": self.assignment,
             "outcome": self.outcome,
             "counts": self.counts,
             "folder": self.folder,
             "codes_csv": self.codes_csv,
             "seconds": round(self.seconds, 2),
+            "how": self.how,
+            "copied_from": self.copied_from[:20],
         }
+        if self.stopped_because:
+            message["stopped_because"] = self.stopped_because
+        return message

@@ -81,11 +81,11 @@ def test_right_click_downloads_that_students_scripts(headed, sites, cohort):
 
     chromium.wait_for_rows(driver, 1, timeout=60)
     assert chromium.row_states(driver)[student.pi] == "done"
-    folder = install.download_root / "TM351" / student.pi
+    folder = install.download_root / "TM351" / "TMA02" / student.pi
     assert sorted(p.name for p in folder.rglob("*") if p.is_file())
-    assert [p.name for p in (install.download_root / "TM351").iterdir() if p.is_dir()] == [
-        student.pi
-    ]
+    assert [
+        p.name for p in (install.download_root / "TM351" / "TMA02").iterdir() if p.is_dir()
+    ] == [student.pi]
 
 
 def test_right_click_gets_that_students_code(headed, sites, cohort):

@@ -81,7 +81,7 @@ def test_select_all_and_download_in_firefox(browser, sites, cohort, firefox_inst
     assert "25 done" in message and "5 failed" in message
     states = firefox.wait_for_rows(browser, chromium.FINAL_STATES)
     texts = firefox.status_texts(browser)
-    module_folder = firefox_install.download_root / "TM351"
+    module_folder = firefox_install.download_root / "TM351" / "TMA02"
     for student in cohort.students:
         if student.files:
             assert states[student.pi] == "done", texts[student.pi]

@@ -51,7 +51,9 @@ def test_reloading_the_page_mid_job_picks_the_job_up_again(driver, sites, cohort
     chromium.wait_for_message(driver, toolbar, "25 done")
     assert done_rows(driver) == 25
     for student in cohort.students:
-        assert (installed.download_root / "TM351" / student.pi).is_dir() == bool(student.files)
+        assert (installed.download_root / "TM351" / "TMA02" / student.pi).is_dir() == bool(
+            student.files
+        )
 
 
 def test_closing_the_tab_mid_job_lets_it_finish_and_the_popup_says_so(driver, sites):

@@ -39,7 +39,7 @@ def test_select_all_and_download_fetches_every_script_and_code(driver, sites, co
 
     chromium.wait_for_message(driver, toolbar, "25 done")
     states = chromium.row_states(driver)
-    module_folder = installed.download_root / "TM351"
+    module_folder = installed.download_root / "TM351" / "TMA02"
     for student in cohort.students:
         if student.files:
             assert states[student.pi] == "done", status_text(driver, student.pi)
@@ -69,7 +69,7 @@ def test_codes_for_a_shift_selected_range(driver, sites, cohort, installed):
         assert status_text(driver, student.pi) == f"Code {student.code}"
     assert sites.etma_hits[("POST", "/etma/student")] == 5
     assert sites.etma_hits[("POST", "/etma/download")] == 0
-    assert not any(p.is_dir() for p in (installed.download_root / "TM351").iterdir())
+    assert not any(p.is_dir() for p in (installed.download_root / "TM351" / "TMA02").iterdir())
 
 
 def test_expired_etma_session_asks_the_tutor_to_log_in_again(driver, sites, cohort):

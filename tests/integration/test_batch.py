@@ -46,7 +46,7 @@ def test_download_writes_every_students_files_and_codes(fresh_sites, cohort, set
     for student in cohort.students:
         record = final[student.pi]
         assert record.code == student.code
-        folder = settings.download_root / "TM351" / student.pi
+        folder = settings.download_root / "TM351" / "TMA02" / student.pi
         if student.files:
             assert record.state == "done", record.reason
             expected = expected_files(cohort, student.pi)
@@ -64,7 +64,7 @@ def test_download_writes_every_students_files_and_codes(fresh_sites, cohort, set
     with open(summary.codes_csv, newline="", encoding="utf-8") as table:
         rows = {row["PI"]: row for row in csv.DictReader(table)}
     assert {pi: row["Code"] for pi, row in rows.items()} == {s.pi: s.code for s in cohort.students}
-    assert not (settings.download_root / "TM351" / ".etma-partial").exists()
+    assert not (settings.download_root / "TM351" / "TMA02" / ".etma-partial").exists()
 
 
 def test_one_pass_per_student_two_requests_each(fresh_sites, cohort, settings):
@@ -83,7 +83,7 @@ def test_codes_only_fetches_no_files(fresh_sites, cohort, settings):
     done = {e.pi: e.code for e in events if e.state == "done"}
     assert done == {s.pi: s.code for s in cohort.students[:5]}
     assert fresh_sites.etma_hits[("POST", "/etma/download")] == 0
-    assert not any(p.is_dir() for p in (settings.download_root / "TM351").iterdir())
+    assert not any(p.is_dir() for p in (settings.download_root / "TM351" / "TMA02").iterdir())
 
 
 def test_unknown_student_fails_alone(fresh_sites, cohort, settings):
@@ -126,7 +126,7 @@ def test_login_page_instead_of_zip_means_needs_login(fresh_sites, cohort, settin
     fresh_sites.faults = Faults(per_pi={student.pi: "login_page"})
     summary, events = run(make_job(fresh_sites, [student.pi]), settings)
     assert events[-1].state == "needs_login" and summary.outcome == "needs_login"
-    assert not (settings.download_root / "TM351" / student.pi).exists()
+    assert not (settings.download_root / "TM351" / "TMA02" / student.pi).exists()
 
 
 def test_corrupt_zip_fails_with_reason_and_leaves_no_folder(fresh_sites, cohort, settings):
@@ -134,7 +134,7 @@ def test_corrupt_zip_fails_with_reason_and_leaves_no_folder(fresh_sites, cohort,
     fresh_sites.faults = Faults(per_pi={student.pi: "corrupt"})
     summary, events = run(make_job(fresh_sites, [student.pi]), settings)
     assert events[-1].state == "failed" and "not a valid zip" in events[-1].reason
-    assert not (settings.download_root / "TM351" / student.pi).exists()
+    assert not (settings.download_root / "TM351" / "TMA02" / student.pi).exists()
 
 
 def one_student_with(sites, cohort, settings, fault, times=1_000_000, **changes):
@@ -143,7 +143,7 @@ def one_student_with(sites, cohort, settings, fault, times=1_000_000, **changes)
     if changes:
         settings = dataclasses.replace(settings, **changes)
     summary, events = run(make_job(sites, [student.pi]), settings)
-    folder = settings.download_root / "TM351" / student.pi
+    folder = settings.download_root / "TM351" / "TMA02" / student.pi
     return events[-1], folder, sites.etma_hits[("POST", "/etma/download")]
 
 

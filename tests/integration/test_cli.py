@@ -138,3 +138,38 @@ def test_profile_check_reports_each_item(fresh_sites, cohort, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert student.code in result.stdout and "MISSING" not in result.stdout
     assert fresh_sites.etma_hits[("POST", "/etma/download")] == 0
+
+
+def test_a_second_folder_gets_every_file_and_the_summary_says_how(fresh_sites, cohort, tmp_path):
+    """Download into outA, then the same students into outB: the files are in outB."""
+    cookies = tmp_path / "cookies.txt"
+    write_cookies_txt(fresh_sites, cookies)
+    chosen = [s for s in cohort.students if s.files][:2]
+    base = [
+        "download",
+        "--etma-url",
+        etma_admin_url(fresh_sites),
+        "--module",
+        "TM351",
+        "--assignment",
+        "TMA 02",
+        "--pis",
+        *[s.pi for s in chosen],
+        "--cookies",
+        str(cookies),
+    ]
+    first = etma_helper(*base, "--out", str(tmp_path / "outA"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = etma_helper(*base, "--out", str(tmp_path / "outB"))
+    assert second.returncode == 0, second.stdout + second.stderr
+    folder = tmp_path / "outB" / "TM351" / "TMA02"
+    assert f"Files:  {folder}" in second.stdout
+    assert "copied from an earlier download" in second.stdout
+    assert f"copied from {tmp_path / 'outA' / 'TM351' / 'TMA02'}" in second.stdout
+    for student in chosen:
+        on_disk = {p.name for p in (folder / student.pi).rglob("*") if p.is_file()}
+        assert on_disk == {name.rsplit("/", 1)[-1] for name in student.files}
+    assert fresh_sites.etma_hits[("POST", "/etma/download")] == 2  # copied, not fetched
+    forced = etma_helper(*base, "--out", str(tmp_path / "outB"), "--force")
+    assert forced.returncode == 0 and "2 fetched from eTMA" in forced.stdout.replace("  ", " ")
+    assert fresh_sites.etma_hits[("POST", "/etma/download")] == 4

@@ -81,7 +81,7 @@ def test_killed_helper_leaves_a_ledger_and_files_the_next_run_completes(
     ledger = sqlite3.connect(tmp_path / "data" / "etma_helper" / "ledger.sqlite3")
     assert ledger.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     rows = ledger.execute("SELECT pi, state, folder, files FROM students WHERE job_id = 'second'")
-    module = tmp_path / "eTMA" / "TM351"
+    module = tmp_path / "eTMA" / "TM351" / "TMA02"
     checked = 0
     for pi, state, folder, files in rows:
         assert state == "done" and Path(folder) == module / pi
@@ -117,7 +117,7 @@ def test_killed_at_random_moments_again_and_again_then_finished(fresh_sites, coh
     assert summary["data"]["counts"]["done"] == len(pis)
     ledger = sqlite3.connect(tmp_path / "data" / "etma_helper" / "ledger.sqlite3")
     assert ledger.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    module = tmp_path / "eTMA" / "TM351"
+    module = tmp_path / "eTMA" / "TM351" / "TMA02"
     for folder, files in ledger.execute(
         "SELECT folder, files FROM students WHERE job_id = 'final'"
     ):

@@ -51,7 +51,7 @@ def test_fault_then_rerun_finishes_exactly_the_missing(
         settings = dataclasses.replace(settings, concurrency=1)
     else:
         fresh_sites.faults = Faults(per_pi=dict.fromkeys(faulted, fault), times=times or 1_000_000)
-    module = settings.download_root / "TM351"
+    module = settings.download_root / "TM351" / "TMA02"
 
     first, events = run(make_job(fresh_sites, job_pis), settings)
 

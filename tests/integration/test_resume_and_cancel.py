@@ -30,7 +30,7 @@ def test_rerun_skips_students_already_on_disk(fresh_sites, cohort, settings):
 def test_rerun_fetches_again_a_student_whose_files_were_removed(fresh_sites, cohort, settings):
     pis = with_files(cohort, 3)
     run(make_job(fresh_sites, pis), settings)
-    victim = settings.download_root / "TM351" / pis[1]
+    victim = settings.download_root / "TM351" / "TMA02" / pis[1]
     next(p for p in victim.rglob("*") if p.is_file()).unlink()
     fresh_sites.reset_hits()
     run(make_job(fresh_sites, pis), settings)
@@ -80,7 +80,7 @@ def test_cancel_cuts_a_stalled_download_within_a_second(fresh_sites, cohort, set
     assert time.monotonic() - cancelled_at < 1.0
     summary = finished["summary"]
     assert summary.outcome == "cancelled" and summary.counts["cancelled"] == 6
-    module = settings.download_root / "TM351"
+    module = settings.download_root / "TM351" / "TMA02"
     assert not any((module / pi).exists() for pi in pis)
     assert not list(module.rglob("*.zip")) and not list(module.rglob("*.part"))
 
@@ -99,7 +99,7 @@ def test_ledger_records_every_outcome_with_checksums(fresh_sites, cohort, settin
         assert outcome.state == "done" and outcome.code == cohort.student(pi).code
         assert outcome.zip_bytes == len(cohort.zip_bytes(pi)) and len(outcome.zip_sha256) == 64
         for entry in outcome.files:
-            data = (settings.download_root / "TM351" / pi / entry.path).read_bytes()
+            data = (settings.download_root / "TM351" / "TMA02" / pi / entry.path).read_bytes()
             assert len(data) == entry.size
     [job] = ledger.recent_jobs()
     assert job["outcome"] == "finished" and job["counts"] == {"done": 3, "failed": 1}

@@ -31,7 +31,7 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     db.executescript(FIRST_LAYOUT)
     db.close()
     ledger = Ledger(path)
-    earlier = ledger.last_download("TM351", "P1234567")
+    earlier = ledger.last_download("TM351", "TMA02", "P1234567")
     assert earlier.code == "AB12-CD34" and earlier.files[0].path == "a.txt"
     ledger.start_job("new", "download", "TM351", "TMA02", "http://e", 1)
     ledger.record(
@@ -39,4 +39,4 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     )
     assert ledger.job_outcomes("new")["Q7654321"].zip_name == "TM351_Q7654321.zip"
     ledger.close()
-    assert Ledger(path).last_download("TM351", "P1234567") is not None
+    assert Ledger(path).last_download("TM351", "TMA02", "P1234567") is not None

@@ -108,3 +108,15 @@ def test_a_job_that_breaks_still_ends_with_a_summary():
     assert summary["type"] == "summary" and summary["id"] == "job-9"
     assert summary["status"] == "error" and "disk" in summary["message"]
     assert host.running_job_id is None
+
+
+def test_a_silent_helper_fails_a_read_at_its_deadline(host):
+    """A wedged helper fails the test that waits on it, quickly and clearly, never hangs it."""
+    import time
+
+    from tests.hostproc import HelperSilent
+
+    started = time.monotonic()
+    with pytest.raises(HelperSilent):
+        host.receive(timeout=0.5)
+    assert time.monotonic() - started < 2

@@ -1,7 +1,7 @@
 """``open``: show the tutor their downloads folder or codes table on the desktop.
 
-Only the helper's own paths can be opened (the download root, a module's folder, its codes
-table); the message names a kind of thing, never a path.
+Only the helper's own paths can be opened (the download root, a module's or an assignment's
+folder, an assignment's codes table); the message names a kind of thing, never a path.
 """
 
 from __future__ import annotations
@@ -14,11 +14,23 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
-from ..protocol import MODULE_PATTERN
+from ..protocol import MODULE_PATTERN, normalise_assignment
 from . import Reply
 
+CODES_TABLES = ("confirmation_codes.xlsx", "confirmation_codes.csv")
 
-def _target(what: object, module: object) -> Path:
+
+def _newest_codes_table(folder: Path) -> Path:
+    """The assignment's codes table; for a whole module, the newest of its assignments'."""
+    tables = [folder / name for name in CODES_TABLES]
+    tables += [sub / name for sub in sorted(folder.glob("*/")) for name in CODES_TABLES]
+    found = [table for table in tables if table.is_file()]
+    if not found:
+        return folder / CODES_TABLES[1]
+    return max(found, key=lambda table: (table.stat().st_mtime, table.suffix == ".xlsx"))
+
+
+def _target(what: object, module: object, assignment: object = None) -> Path:
     root = Settings.load().download_root
     if module is not None:
         if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
@@ -26,6 +38,17 @@ def _target(what: object, module: object) -> Path:
                 ErrorCode.INVALID_FIELD, "'module' is not a module code.", field="module"
             )
         root = root / module.strip().upper()
+        if assignment:
+            try:
+                if not isinstance(assignment, str):
+                    raise ValueError(assignment)
+                root = root / normalise_assignment(assignment)
+            except ValueError:
+                raise ProtocolError(
+                    ErrorCode.INVALID_FIELD,
+                    "'assignment' is not an assignment (such as TMA02).",
+                    field="assignment",
+                ) from None
     if what == "folder":
         return root
     if what == "codes":
@@ -33,8 +56,7 @@ def _target(what: object, module: object) -> Path:
             raise ProtocolError(
                 ErrorCode.INVALID_FIELD, "Say which module's codes to open.", field="module"
             )
-        workbook = root / "confirmation_codes.xlsx"
-        return workbook if workbook.exists() else root / "confirmation_codes.csv"
+        return _newest_codes_table(root)
     raise ProtocolError(
         ErrorCode.INVALID_FIELD, '\'what\' must be "folder" or "codes".', field="what"
     )
@@ -50,7 +72,7 @@ def _opener(path: Path) -> list[str] | None:
 
 
 def handle(host, message: dict) -> Reply:
-    path = _target(message.get("what"), message.get("module"))
+    path = _target(message.get("what"), message.get("module"), message.get("assignment"))
     if not path.exists():
         raise ProtocolError(ErrorCode.NOT_FOUND, f"There is nothing at {path} yet.", path=str(path))
     if sys.platform == "win32":
