@@ -5,6 +5,11 @@
  * state of every job. Content scripts ask it to start or cancel jobs; it relays the helper's
  * messages to the tab that asked, and keeps the latest state so a reloaded page can catch up.
  * Cookie values never reach a log line or storage.
+ *
+ * A tab sees only its own jobs: the one it started, or, once that tab is gone or has left the
+ * page, a job started on the very same page address (a reloaded or reopened OSCAR page). Another
+ * open tab's job, its codes and its paths never reach a page; the popup and options page (the
+ * extension's own pages) see every job.
  */
 "use strict";
 
@@ -21,7 +26,11 @@ const PI_PATTERN = /^[A-Z]\d{6,8}[A-Z0-9]?$/i;
 const MODULE_PATTERN = /^[A-Z]{1,5}\d{1,4}[A-Z]?$/i;
 const ASSIGNMENT_PATTERN = /^[A-Z]{2,5} ?\d{1,3}$/i;
 
-const DEFAULT_SETTINGS = Object.freeze({ etmaUrl: "http://127.0.0.2:8802/etma/admin", oscarPatterns: [] });
+// No eTMA address until the tutor sets one on the options page. A build may package defaults in
+// defaults.json: the shipped one names none; the practice build (tests/practice_extension.py)
+// names the practice eTMA.
+const DEFAULT_SETTINGS = Object.freeze({ etmaUrl: "", oscarPatterns: [] });
+const NO_ETMA_ADDRESS = "Set the eTMA address in the options first: right-click the eTMA Helper icon, choose Options, and enter your eTMA address.";
 
 // The OSCAR pages built into the manifest; the user may add more on the options page.
 const BUILT_IN_OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
@@ -52,11 +61,18 @@ const TAB_LOAD_TIMEOUT_MS = 30000;
  * @property {string} [command] a command inside `text` the person may need to copy
  * @property {number} [code]    the protocol error code, when the helper sent one
  *
+ * @typedef {Object} Watcher  a page following a job
+ * @property {number} tabId
+ * @property {string} address    the page's origin, path and query when it asked
+ * @property {string} [documentId] the page's document, where the browser names it (Chromium)
+ *
  * @typedef {Object} JobState
  * @property {string} id          the request id, which is also the helper's job id
  * @property {"download"|"codes"} action
- * @property {number} tabId     the tab that started it
- * @property {number[]} watchers the tabs that get its messages
+ * @property {number} tabId     the tab it belongs to: the one that started it, or the one that
+ *                              reopened its page after that tab left
+ * @property {string} address   the page address it was started on (origin, path and query)
+ * @property {Watcher[]} watchers the pages that get its messages
  * @property {string} module
  * @property {string} assignment
  * @property {string[]} pis
@@ -75,10 +91,24 @@ let jobCounter = 0;
 // ---------------------------------------------------------------------------------------------
 // Settings
 
+/** The defaults this build packages (defaults.json); only the known settings are taken. */
+const packagedDefaults = fetch(api.runtime.getURL("defaults.json"))
+  .then((response) => response.json())
+  .then((packaged) => ({ etmaUrl: typeof packaged?.etmaUrl === "string" ? packaged.etmaUrl : "" }))
+  .catch(() => ({}));
+
 /** Settings: the defaults, overridden by what the user saved on the options page. */
 async function loadSettings() {
-  const synced = await api.storage.sync.get(DEFAULT_SETTINGS).catch(() => ({}));
-  return { ...DEFAULT_SETTINGS, ...synced };
+  const defaults = { ...DEFAULT_SETTINGS, ...(await packagedDefaults) };
+  const synced = await api.storage.sync.get(defaults).catch(() => ({}));
+  return { ...defaults, ...synced };
+}
+
+/** The eTMA address, or a HelperError telling the tutor to set it. */
+async function etmaAddress() {
+  const { etmaUrl } = await loadSettings();
+  if (!etmaUrl) throw new HelperError({ text: NO_ETMA_ADDRESS, needsEtmaAddress: true });
+  return etmaUrl;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,13 +314,73 @@ function onHelperMessage(fromPort, message) {
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-/** Tell every tab following the job (the one that started it, and any that asked for its state). */
-function notifyTab(job, payload) {
-  for (const tabId of job.watchers ?? [job.tabId]) {
-    if (tabId == null || tabId < 0) continue;
-    // The tab may have been closed or be reloading; the state stays here for getState.
-    api.tabs.sendMessage(tabId, payload).catch(() => {});
+/** A page's address as jobs are matched on: origin, path and query (not the #fragment). */
+function pageAddress(url) {
+  try {
+    const parsed = new URL(String(url ?? ""));
+    return `${parsed.origin}${parsed.pathname}${parsed.search}`;
+  } catch {
+    return "";
   }
+}
+
+const originOf = (address) => {
+  try {
+    return new URL(address).origin;
+  } catch {
+    return "";
+  }
+};
+
+/** Is the tab still showing this page address? False when it is gone or elsewhere. */
+async function tabShows(tabId, address) {
+  const tab = await api.tabs.get(tabId).catch(() => null);
+  // No url: the tab shows a page this extension may not see, so not an OSCAR page of ours.
+  return Boolean(tab && address && pageAddress(tab.url) === address);
+}
+
+/** Per tab, the delivery in progress: messages reach each tab in the order they were sent. */
+const deliveries = new Map();
+
+/**
+ * Send to one following page, after checking that its tab still shows that page: a tab that
+ * went to another page since (a reload asks again through getState) gets nothing.
+ */
+function deliver(watcher, payload) {
+  const previous = deliveries.get(watcher.tabId) ?? Promise.resolve();
+  const next = previous.then(async () => {
+    if (!(await tabShows(watcher.tabId, watcher.address))) return;
+    const target = watcher.documentId ? { documentId: watcher.documentId } : { frameId: 0 };
+    // The page may be closing; the state stays here for getState.
+    api.tabs.sendMessage(watcher.tabId, payload, target).catch(() => {});
+  }).catch(() => {});
+  deliveries.set(watcher.tabId, next);
+  next.then(() => {
+    if (deliveries.get(watcher.tabId) === next) deliveries.delete(watcher.tabId);
+  });
+}
+
+/** Tell every page following the job (the one that started it, and any it was handed to). */
+function notifyTab(job, payload) {
+  for (const watcher of watchersOf(job)) deliver(watcher, payload);
+}
+
+/** The job's followers (jobs saved by an older version kept bare tab ids: they follow no one). */
+function watchersOf(job) {
+  return (Array.isArray(job.watchers) ? job.watchers : [])
+    .filter((watcher) => watcher && Number.isInteger(watcher.tabId) && watcher.tabId >= 0);
+}
+
+/** Let a page follow the job (replacing what its tab followed it from before). */
+function follow(job, watcher) {
+  job.watchers = [...watchersOf(job).filter((other) => other.tabId !== watcher.tabId), watcher];
+}
+
+/** The page that sent a message, as a follower. */
+function watcherOf(sender) {
+  const watcher = { tabId: sender.tab?.id, address: pageAddress(sender.url ?? sender.tab?.url) };
+  if (typeof sender.documentId === "string") watcher.documentId = sender.documentId;
+  return watcher;
 }
 
 /**
@@ -338,9 +428,14 @@ function invalidJobRequest({ action, module, assignment, pis }) {
   return null;
 }
 
+/** What a page may know of a job: its own state, nothing of which tabs or pages follow it. */
+const SNAPSHOT_FIELDS = ["id", "action", "module", "assignment", "pis", "total", "running",
+  "accepted", "students", "summary", "error"];
+
 /** The job's state as the page needs it (a plain, cloneable object). */
 function snapshot(job) {
-  return job ? JSON.parse(JSON.stringify(job)) : null;
+  if (!job) return null;
+  return JSON.parse(JSON.stringify(Object.fromEntries(SNAPSHOT_FIELDS.map((key) => [key, job[key]]))));
 }
 
 function forgetOldJobs() {
@@ -352,15 +447,16 @@ function forgetOldJobs() {
 }
 
 /**
- * Start a download/codes job for a tab: handshake, read the eTMA cookies, send the request.
- * Resolves with the job's snapshot; on failure the tab is told and the promise resolves with
- * `{error}` (the page shows it either way).
+ * Start a download/codes job for a page (`watcher`: its tab and address): handshake, read the
+ * eTMA cookies, send the request. Resolves with the job's snapshot; on failure the page is told
+ * and the promise resolves with `{error}` (the page shows it either way).
  */
-async function startJob(tabId, { action, module, assignment, pis }) {
+async function startJob(watcher, { action, module, assignment, pis }) {
+  const { tabId } = watcher;
   const invalid = invalidJobRequest({ action, module, assignment, pis });
   if (invalid) {
     const error = { text: invalid };
-    api.tabs.sendMessage(tabId, { type: "jobError", jobId: null, error }).catch(() => {});
+    api.tabs.sendMessage(tabId, { type: "jobError", jobId: null, error }, { frameId: 0 }).catch(() => {});
     return { error };
   }
   const uniquePis = [...new Set(pis.map((pi) => pi.trim().toUpperCase()))];
@@ -369,7 +465,8 @@ async function startJob(tabId, { action, module, assignment, pis }) {
     id: nextId("job-"),
     action,
     tabId,
-    watchers: [tabId],
+    address: watcher.address,
+    watchers: [watcher],
     module: module.toUpperCase(),
     assignment: (assignment || "").replace(/\s+/g, "").toUpperCase(),
     pis: uniquePis,
@@ -386,8 +483,8 @@ async function startJob(tabId, { action, module, assignment, pis }) {
   notifyTab(job, { type: "jobStarted", job: snapshot(job) });
 
   try {
-    const [settings] = await Promise.all([loadSettings(), ensureHelper()]);
-    const etmaUrl = settings.etmaUrl;
+    const etmaUrl = await etmaAddress();
+    await ensureHelper();
     const cookies = await etmaCookies(etmaUrl);
     const reply = await request({
       id: job.id,
@@ -414,9 +511,16 @@ async function startJob(tabId, { action, module, assignment, pis }) {
   return { job: snapshot(job) };
 }
 
-async function cancelJob(jobId) {
+/** Does this page own the job: its tab, still on the site it was started on? */
+function pageOwns(job, watcher) {
+  return job.tabId === watcher.tabId && originOf(job.address) === originOf(watcher.address)
+    && Boolean(watcher.address);
+}
+
+/** Cancel a job, for the page that owns it only. */
+async function cancelJob(jobId, watcher) {
   const job = jobs.get(jobId);
-  if (!job || !job.running || !port) return { cancelled: false };
+  if (!job || !pageOwns(job, watcher) || !job.running || !port) return { cancelled: false };
   try {
     const reply = await request({ id: nextId("cancel-"), action: "cancel", job_id: jobId });
     if (reply.status !== "ok") return { cancelled: false, error: helperErrorProblem(reply) };
@@ -427,15 +531,31 @@ async function cancelJob(jobId) {
 }
 
 /**
- * The newest job for this page's module: started in this tab if there is one, else anywhere.
- * Jobs the helper never accepted are left out: after "install, then reload this page" the old
- * error must not come back.
+ * May this page follow the job? Yes if its tab owns the job; yes if the page is at the very
+ * address the job was started on and the job's own tab is gone or shows another page (the page
+ * was reopened): the job then belongs to this tab. Never for any other tab's page.
  */
-function latestJobFor(tabId, module) {
+async function mayFollow(job, watcher) {
+  if (pageOwns(job, watcher)) return true;
+  if (!watcher.address || job.address !== watcher.address) return false;
+  if (await tabShows(job.tabId, job.address)) return false;
+  job.tabId = watcher.tabId;
+  return true;
+}
+
+/**
+ * The newest job this page may follow (for its module, when the page names one). Jobs the helper
+ * never accepted are left out: after "install, then reload this page" the old error must not
+ * come back.
+ */
+async function latestJobFor(watcher, module) {
   const wanted = String(module || "").toUpperCase();
-  const forModule = [...jobs.values()].reverse()
+  const candidates = [...jobs.values()].reverse()
     .filter((job) => (job.accepted || job.running) && (!wanted || job.module === wanted));
-  return forModule.find((job) => job.tabId === tabId) ?? forModule[0] ?? null;
+  for (const job of candidates) {
+    if (await mayFollow(job, watcher)) return job;
+  }
+  return null;
 }
 
 /** The job the popup shows: the running one, else the newest the helper accepted. */
@@ -517,26 +637,37 @@ const restored = (api.storage.session?.get("jobs") ?? Promise.resolve({}))
 
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (!message || typeof message !== "object" || sender.id !== api.runtime.id) return false;
-  const tabId = sender.tab?.id;
+  // A page's requests stand for the page that sent them: its tab, its address, its document.
+  const page = watcherOf(sender);
+  const fromPage = Number.isInteger(page.tabId) && page.tabId >= 0 && Boolean(page.address);
   let answer;
   switch (message.type) {
     case "startJob":
-      if (tabId == null) return false;
-      answer = restored.then(() => startJob(tabId, message));
+      if (!fromPage) return false;
+      answer = restored.then(() => startJob(page, message));
       break;
     case "cancelJob":
-      answer = cancelJob(String(message.jobId ?? ""));
+      if (!fromPage) return false;
+      answer = restored.then(() => cancelJob(String(message.jobId ?? ""), page));
       break;
     case "getState":
-      answer = restored.then(() => {
-        const job = latestJobFor(tabId, message.module);
-        if (job && tabId != null && !job.watchers.includes(tabId)) job.watchers.push(tabId);
+      if (!fromPage) return false;
+      answer = restored.then(async () => {
+        const job = await latestJobFor(page, message.module);
+        if (job) {
+          follow(job, page);
+          saveJobsSoon();
+        }
         return { job: snapshot(job) };
       });
       break;
     case "helperStatus":
       if (!isExtensionPage(sender)) return false;
-      answer = restored.then(async () => ({ ...(await helperStatus()), job: snapshot(newestJob()) }));
+      answer = restored.then(async () => ({
+        ...(await helperStatus()),
+        job: snapshot(newestJob()),
+        etmaAddressMissing: !(await loadSettings()).etmaUrl,
+      }));
       break;
     case "helperRequest":
       if (!isExtensionPage(sender)) return false;
@@ -644,9 +775,18 @@ function tabLoaded(tabId, origin) {
   });
 }
 
+/** The reply's `page_fields` (names of fields too large to send) as a short list of names. */
+function pageFieldNames(names) {
+  if (!Array.isArray(names)) return [];
+  return names.filter((name) => typeof name === "string" && name.length > 0 && name.length <= 200).slice(0, 50);
+}
+
 /**
  * Runs in the eTMA tab: build eTMA's search form from the helper's description and submit it.
- * Same-origin, so the browser sends its own eTMA cookies (SameSite=Lax ones included).
+ * Same-origin, so the browser sends its own eTMA cookies (SameSite=Lax ones included). Fields
+ * named in `pageFields` were too large for the helper's reply (an ASP.NET __VIEWSTATE of hundreds
+ * of KB): their values come from the same form on the eTMA page this tab has just loaded, and a
+ * field that page does not hold is left out.
  */
 function submitSearchForm(form) {
   const action = new URL(form.action, location.href);
@@ -655,7 +795,20 @@ function submitSearchForm(form) {
   element.method = form.method === "get" ? "get" : "post";
   element.action = action.href;
   element.style.display = "none";
-  for (const [name, value] of form.fields) {
+  const onPage = [...document.forms];
+  // The page's own search form: the one posting where the helper's does, else one holding the field.
+  const sameForm = onPage.find((candidate) => new URL(candidate.getAttribute("action") || "", location.href).href === action.href);
+  const pageValue = (name) => {
+    const field = [sameForm, ...onPage].find((candidate) => candidate?.elements.namedItem(name))?.elements.namedItem(name);
+    const single = field instanceof RadioNodeList ? field[0] : field;
+    return single && "value" in single ? String(single.value) : null;
+  };
+  const fields = [...form.fields];
+  for (const name of form.pageFields ?? []) {
+    const value = pageValue(name);
+    if (value !== null) fields.push([name, value]);
+  }
+  for (const [name, value] of fields) {
     const input = document.createElement("input");
     input.type = "hidden";
     input.name = name;
@@ -672,30 +825,31 @@ async function openStudentPage(fromTabId, row) {
   if (!PI_PATTERN.test(row.pi) || !MODULE_PATTERN.test(row.module || "")) {
     throw new HelperError({ text: "The module code (such as TM351) was not found on this page." });
   }
-  const settings = await loadSettings();
+  const etmaUrl = await etmaAddress();
   await requireAction("student_search");
   const reply = await request({
     id: nextId("search-"),
     action: "student_search",
-    etma_url: settings.etmaUrl,
+    etma_url: etmaUrl,
     module: row.module.toUpperCase(),
     pi: row.pi.toUpperCase(),
-    cookies: await etmaCookies(settings.etmaUrl),
+    cookies: await etmaCookies(etmaUrl),
   });
   if (reply.status !== "ok") throw new HelperError(helperErrorProblem(reply));
   const form = reply.data ?? {};
   if (typeof form.action !== "string" || !Array.isArray(form.fields)) {
     throw new HelperError({ text: "The eTMA Helper program sent an unusable search form." });
   }
-  const origin = new URL(settings.etmaUrl).origin;
+  const origin = new URL(etmaUrl).origin;
   const opener = await api.tabs.get(fromTabId).catch(() => null);
-  const tab = await api.tabs.create({ url: settings.etmaUrl, index: opener ? opener.index + 1 : undefined });
+  const tab = await api.tabs.create({ url: etmaUrl, index: opener ? opener.index + 1 : undefined });
   await tabLoaded(tab.id, origin);
   const [result] = await api.scripting.executeScript({
     target: { tabId: tab.id },
     func: submitSearchForm,
     args: [{ action: form.action, method: String(form.method || "post").toLowerCase(),
-      fields: form.fields.map(([name, value]) => [String(name), String(value)]) }],
+      fields: form.fields.map(([name, value]) => [String(name), String(value)]),
+      pageFields: pageFieldNames(form.page_fields) }],
   });
   if (result?.result) throw new HelperError({ text: result.result });
   noticeTab(fromTabId, { text: `Opened ${row.pi}'s eTMA page in a new tab.` });
@@ -719,7 +873,7 @@ api.contextMenus.onClicked.addListener(async (info, tab) => {
     await openStudentPage(tab.id, row).catch((error) => noticeTab(tab.id, { error: asProblem(error) }));
     return;
   }
-  await startJob(tab.id, {
+  await startJob({ tabId: tab.id, address: pageAddress(info.pageUrl ?? tab.url) }, {
     action: item.action,
     module: row.module,
     assignment: row.assignment,

@@ -1,4 +1,5 @@
-"""Real Chromium, driven by Selenium, with the unpacked extension and the installed helper."""
+"""Real Chromium, driven by Selenium, with the unpacked extension (its practice build, see
+``tests/practice_extension.py``) and the installed helper."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests import practice_extension
+
 REPO = Path(__file__).resolve().parents[1]
-EXTENSION = REPO / "extension"
 EXTENSION_ID = "cfflekeodohgccooffokbilcglejnhfj"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -92,9 +94,15 @@ def install_helper(home: Path, register: bool = True, browser: str = "chromium")
 
 
 def start_chromium(
-    install: HelperInstall, *, headless: bool = True, extra_flags: tuple[str, ...] = ()
+    install: HelperInstall,
+    *,
+    headless: bool = True,
+    extra_flags: tuple[str, ...] = (),
+    extension: Path | None = None,
 ) -> webdriver.Chrome:
-    """Chromium with the extension loaded and the helper registered in its profile."""
+    """Chromium with the extension loaded (the practice build unless ``extension`` names another
+    folder) and the helper registered in its profile."""
+    extension = extension or practice_extension.path()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     if headless:
@@ -102,18 +110,25 @@ def start_chromium(
     for flag in [*QUIET_FLAGS, *extra_flags]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={install.profile}")
-    options.add_argument(f"--load-extension={EXTENSION}")
-    options.add_argument(f"--disable-extensions-except={EXTENSION}")
+    options.add_argument(f"--load-extension={extension}")
+    options.add_argument(f"--disable-extensions-except={extension}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(CHROMEDRIVER, env=install.env)
     return webdriver.Chrome(service=service, options=options)
 
 
 def start_signed_in(
-    install: HelperInstall, sites, *, headless: bool = True, extra_flags: tuple[str, ...] = ()
+    install: HelperInstall,
+    sites,
+    *,
+    headless: bool = True,
+    extra_flags: tuple[str, ...] = (),
+    extension: Path | None = None,
 ) -> webdriver.Chrome:
     """Chromium as a tutor leaves it: the eTMA address saved, logged in to both practice sites."""
-    driver = start_chromium(install, headless=headless, extra_flags=extra_flags)
+    driver = start_chromium(
+        install, headless=headless, extra_flags=extra_flags, extension=extension
+    )
     try:
         set_etma_address(driver, sites.etma_url + "etma/admin")
         log_in_to_both(driver, sites)
@@ -161,10 +176,7 @@ def log_in_to_both(driver, sites) -> None:
 def open_allocation(driver, sites):
     """Open the OSCAR work-allocation page and return the extension toolbar's shadow root."""
     driver.get(sites.allocation_url)
-    host = wait(driver).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#etma-helper-toolbar"))
-    )
-    return host.shadow_root
+    return toolbar_root(driver)
 
 
 def click_toolbar(driver, toolbar, action: str) -> None:
@@ -217,13 +229,27 @@ def open_extension_page(driver, path: str) -> None:
     driver.get(f"chrome-extension://{EXTENSION_ID}/{path}")
 
 
+def toolbar_root(driver):
+    """The toolbar's shadow root. It is closed, so a page's script (and ``execute_script``, which
+    runs in the page's world) cannot reach it; WebDriver's own element shadow root can."""
+    host = wait(driver).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#etma-helper-toolbar"))
+    )
+    return host.shadow_root
+
+
 def active_toolbar_action(driver) -> str | None:
     """The ``data-action`` of the toolbar control that has the keyboard focus, if any."""
+    host = driver.find_elements(By.CSS_SELECTOR, "#etma-helper-toolbar")
+    if not host:
+        return None
     return driver.execute_script(
-        "const host = document.getElementById('etma-helper-toolbar');"
-        "if (!host || document.activeElement !== host) return null;"
-        "const inner = host.shadowRoot.activeElement;"
-        "return inner ? inner.dataset.action || inner.dataset.role || inner.tagName : null;"
+        "const [host, root] = arguments;"
+        "if (document.activeElement !== host) return null;"
+        "const inner = root.activeElement;"
+        "return inner ? inner.dataset.action || inner.dataset.role || inner.tagName : null;",
+        host[0],
+        host[0].shadow_root,
     )
 
 

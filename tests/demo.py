@@ -15,7 +15,7 @@ import time
 
 from selenium.common.exceptions import WebDriverException
 
-from tests import chromium
+from tests import chromium, practice_extension
 from tests.sites import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, Cohort, PracticeSites
 
 OUTPUT = chromium.REPO / "demo-output"
@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"eTMA  (practice): {sites.etma_url}   login {' / '.join(sites.ETMA_LOGIN)}")
     install = chromium.install_helper(OUTPUT / "home")
     print(f"Helper installed in {install.prefix}; files will go to {install.download_root}")
-    driver = chromium.start_signed_in(install, sites, headless=not headed)
+    # The practice build: extension/ plus the practice sites (tests/practice_extension.py).
+    extension = practice_extension.build(OUTPUT / "extension")
+    print(f"Extension (practice build) in {extension}")
+    driver = chromium.start_signed_in(install, sites, headless=not headed, extension=extension)
     try:
         if not headed:
             return run_headless(driver, sites, install)

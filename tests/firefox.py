@@ -1,8 +1,13 @@
-"""Real Firefox (Debian firefox-esr) driven over WebDriver BiDi, with the extension installed as a
-temporary add-on and the helper registered in a private HOME, as ``install.py`` does for a user.
+"""Real Firefox (Debian firefox-esr) driven over WebDriver BiDi, with the extension (its practice
+build, ``tests/practice_extension.py``) installed as a temporary add-on and the helper registered
+in a private HOME, as ``install.py`` does for a user.
 
 There is no geckodriver: Firefox itself serves BiDi (``--remote-debugging-port``), and this small
 client speaks it over a websocket (``websocket-client``, which Selenium already depends on).
+
+The toolbar's shadow root is closed: a page's script, and so ``script.evaluate`` in the page,
+cannot reach it. BiDi itself can (``browsingContext.locateNodes`` with ``includeShadowTree:
+"all"``), and the tests read it through that reference and press its buttons with real input.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Any
 
 import websocket
 
-from tests.chromium import EXTENSION, HelperInstall
+from tests import practice_extension
+from tests.chromium import HelperInstall
 
 FIREFOX = "/usr/bin/firefox-esr"
 EXTENSION_ID = "etma-helper@etma-helper"
@@ -34,7 +40,11 @@ PREFS = {
     "datareporting.policy.dataSubmissionEnabled": False,
     "toolkit.telemetry.reportingpolicy.firstRun": False,
 }
-TOOLBAR = "document.querySelector('#etma-helper-toolbar')?.shadowRoot"
+# The middle of an element, scrolled into view, for a real click there.
+CENTRE = (
+    "(e) => { if (!e) return null; e.scrollIntoView({block: 'center'});"
+    " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }"
+)
 
 
 class BiDiError(RuntimeError):
@@ -93,7 +103,8 @@ class Firefox:
                     raise BiDiError(f"{method}: {message['error']}: {message.get('message')}")
                 return message["result"]
 
-    def install_extension(self, path: Path = EXTENSION) -> str:
+    def install_extension(self, path: Path | None = None) -> str:
+        path = path or practice_extension.path()
         params = {"extensionData": {"type": "path", "path": str(path)}}
         return self.command("webExtension.install", params)["extension"]
 
@@ -110,6 +121,41 @@ class Firefox:
             raise BiDiError(f"{expression}: {result['exceptionDetails'].get('text')}")
         return json.loads(result["result"]["value"])
 
+    def call(self, function: str, *arguments: Any) -> Any:
+        """The JSON value of ``function(...arguments)`` (awaited) in the tab. An argument is a
+        node reference from ``locate`` (``{"sharedId": ...}``) or a string or number."""
+        wrapped = (
+            f"(...args) => Promise.resolve(({function})(...args))"
+            ".then(v => JSON.stringify(v ?? null))"
+        )
+        params = {
+            "functionDeclaration": wrapped,
+            "arguments": [_local_value(argument) for argument in arguments],
+            "target": {"context": self.context},
+            "awaitPromise": True,
+        }
+        result = self.command("script.callFunction", params)
+        if result["type"] == "exception":
+            raise BiDiError(f"{function}: {result['exceptionDetails'].get('text')}")
+        return json.loads(result["result"]["value"])
+
+    def toolbar_root(self) -> dict:
+        """A reference to the extension toolbar's (closed) shadow root; BiDiError if none."""
+        params = {
+            "context": self.context,
+            "locator": {"type": "css", "value": "#etma-helper-toolbar"},
+            "serializationOptions": {"includeShadowTree": "all", "maxDomDepth": 0},
+        }
+        nodes = self.command("browsingContext.locateNodes", params)["nodes"]
+        root = nodes[0]["value"].get("shadowRoot") if nodes else None
+        if not root:
+            raise BiDiError("the page has no eTMA Helper toolbar")
+        return {"sharedId": root["sharedId"]}
+
+    def in_toolbar(self, function: str, *arguments: Any) -> Any:
+        """``function(root, ...arguments)`` on the toolbar's shadow root."""
+        return self.call(function, self.toolbar_root(), *arguments)
+
     def wait_for(self, expression: str, timeout: float = 20) -> Any:
         try:
             return wait_until(lambda: self.evaluate(expression), timeout, expression)
@@ -123,11 +169,10 @@ class Firefox:
 
     def click(self, element: str) -> None:
         """A real mouse click in the middle of the element that ``element`` (JavaScript) finds."""
-        x, y = self.wait_for(
-            f"(e => {{ if (!e) return null; e.scrollIntoView({{block: 'center'}});"
-            f" const r = e.getBoundingClientRect(); return [r.x + r.width / 2,"
-            f" r.y + r.height / 2]; }})({element})"
-        )
+        self.click_at(*self.wait_for(f"({CENTRE})({element})"))
+
+    def click_at(self, x: float, y: float) -> None:
+        """A real mouse click at a point of the viewport."""
         mouse = [
             {"type": "pointerMove", "x": round(x), "y": round(y)},
             {"type": "pointerDown", "button": 0},
@@ -210,6 +255,17 @@ def start_firefox(install: HelperInstall, timeout: float = 30) -> Firefox:
         raise
 
 
+def _local_value(argument: Any) -> dict:
+    """A BiDi argument: node references as they are, strings and numbers as values."""
+    if isinstance(argument, dict):
+        return argument
+    if isinstance(argument, str):
+        return {"type": "string", "value": argument}
+    if isinstance(argument, (int, float)):
+        return {"type": "number", "value": argument}
+    raise TypeError(f"cannot pass {argument!r} to the page")
+
+
 def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
@@ -257,26 +313,35 @@ def log_in_to_both(browser: Firefox, sites) -> None:
 def open_allocation(browser: Firefox, sites) -> None:
     """Open the OSCAR work-allocation page and wait for the extension's toolbar."""
     browser.navigate(sites.allocation_url)
-    browser.wait_for(f"!!{TOOLBAR}?.querySelector('[data-action=download]')")
+    find = "(root) => !!root.querySelector('[data-action=download]')"
+    wait_until(lambda: browser.in_toolbar(find), 20, "the toolbar")
 
 
-def toolbar_part(selector: str) -> str:
-    return f"{TOOLBAR}.querySelector({json.dumps(selector)})"
+def toolbar_text(browser: Firefox, selector: str) -> str:
+    """The text of the toolbar's part ``selector``."""
+    return browser.in_toolbar("(root, s) => root.querySelector(s).textContent", selector)
 
 
 def click_toolbar(browser: Firefox, action: str) -> None:
-    browser.click(toolbar_part(f'[data-action="{action}"]'))
+    """A real click on the toolbar's button ``action``."""
+    centre = f"(root, s) => ({CENTRE})(root.querySelector(s))"
+    selector = f'[data-action="{action}"]'
+    browser.click_at(*wait_until(lambda: browser.in_toolbar(centre, selector), 20, selector))
 
 
 def message_line(browser: Firefox) -> str:
-    return browser.evaluate(f"{toolbar_part('[data-role=message]')}.textContent")
+    return toolbar_text(browser, "[data-role=message]")
 
 
 def wait_for_message(browser: Firefox, text: str, timeout: float = 120) -> str:
-    line = toolbar_part("[data-role=message]")
-    return browser.wait_for(
-        f"(t => t.includes({json.dumps(text)}) && t)({line}.textContent)", timeout
-    )
+    try:
+        return wait_until(
+            lambda: (line := message_line(browser)) and text in line and line,
+            timeout,
+            f"the message {text!r}",
+        )
+    except TimeoutError as error:
+        raise TimeoutError(f"{error}\n{browser.diagnostics()}") from None
 
 
 def row_states(browser: Firefox) -> dict[str, str]:

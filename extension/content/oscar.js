@@ -7,19 +7,30 @@
  * shadow root for the toolbar, `etma-helper-` classes on the rows), and when the page re-renders
  * the table the enhancements are attached again. The page's forms are never submitted.
  *
+ * The page's own script is not trusted either. Only the tutor's real clicks and key presses
+ * (`event.isTrusted`) on the toolbar, the fill panel, the row checkboxes and the select-all box
+ * change the selection or start, cancel or fill anything; the row a menu acts on is the one the
+ * tutor really right-clicked. The toolbar's shadow root is closed, so the page cannot reach its
+ * buttons or read its messages (paths, codes) and fill panel. A job's PIs come from this script's
+ * own memory of the rows it enhanced, never from attributes the page could rewrite afterwards.
+ *
  * Speed: a 2,000-row table is enhanced in one pass that only writes (cells are cloned from
  * templates, nothing reads layout), and progress for hundreds of students is painted once a frame.
  * Both are timed on the page's performance timeline, for the benchmark:
  *   "etma-helper:inject" — the first enhancement of the table;
  *   "etma-helper:render" — each frame's painting of pending progress (sum them for the total).
  *
- * Test hooks (kept stable): rows get data-etma-pi and data-etma-state; the row checkbox has class
- * etma-helper-select; the status cell class etma-helper-status; the toolbar is
- * #etma-helper-toolbar with an open shadow root holding [data-action=select-all|select-none|
+ * Test hooks (kept stable): rows get data-etma-pi and data-etma-state (written for tests and
+ * styles, never read back); the row checkbox has class etma-helper-select, the header's
+ * etma-helper-select-all; the status cell class etma-helper-status; the toolbar is
+ * #etma-helper-toolbar with a closed shadow root holding [data-action=select-all|select-none|
  * download|codes|fill|cancel], [data-role=count], [data-role=progress], [data-role=progress-text]
  * and [data-role=message]. The fill preview is [data-role=fill-panel], one [data-fill-pi=PI] row
  * per field, input[data-role=replace] on rows whose field holds the user's own text, and
- * [data-action=fill-confirm|fill-cancel].
+ * [data-action=fill-confirm|fill-cancel]. A closed root is out of a page script's reach, and so
+ * out of Selenium's execute_script (the page's world); WebDriver itself reaches it (chromedriver's
+ * element shadow root, Firefox BiDi's locateNodes with includeShadowTree "all"), and tests press
+ * its buttons with real input, the only kind this script obeys.
  */
 (() => {
   "use strict";
@@ -161,6 +172,7 @@
     lastClickedPi: null,
     contextPi: null,
     toolbar: null,
+    /** the toolbar's closed shadow root: only this script holds it */ shadow: null,
     pendingRows: new Set(),
     renderScheduled: false,
     observer: null,
@@ -168,8 +180,19 @@
 
   /** The cells this script added to a row, so re-enhancing never has to query the row. */
   const ownCells = new WeakMap();
+  /** Each enhanced row's and row checkbox's student (upper-case PI), as read when enhancing. */
+  const keyOf = new WeakMap();
 
-  const FINISHED = new Set(["done", "failed", "needs_login", "cancelled"]);
+  /** States in which a student is finished; a cancelled student is not: it is counted apart. */
+  const FINISHED = new Set(["done", "failed", "needs_login"]);
+
+  /**
+   * Wrap an event handler so that only the user's own input reaches it: events a page's script
+   * makes (element.click(), dispatchEvent) have isTrusted false and are ignored.
+   */
+  const trustedOnly = (handler) => (event) => {
+    if (event.isTrusted) handler(event);
+  };
 
   function guard(fn) {
     return (...args) => {
@@ -236,7 +259,9 @@
 
   function buildToolbar() {
     const host = element("div", { id: TOOLBAR_ID });
-    const root = host.attachShadow({ mode: "open" });
+    // Closed: host.shadowRoot is null for the page; the reference lives only in this closure.
+    const root = host.attachShadow({ mode: "closed" });
+    page.shadow = root;
     const bar = element("div", { class: "bar", role: "toolbar", "aria-label": "eTMA Helper" });
     const progress = element("progress", { "data-role": "progress", max: "1", value: "0",
       "aria-label": "Progress of the eTMA Helper job" });
@@ -263,20 +288,20 @@
       element("div", { "data-role": "message", role: "status", "aria-live": "polite" }),
       element("div", { class: "panel", "data-role": "fill-panel", role: "dialog",
         "aria-label": "Fill confirmation codes", hidden: "" }));
-    root.addEventListener("click", guard((event) => {
+    root.addEventListener("click", guard(trustedOnly((event) => {
       const target = event.target.closest?.("button[data-action]");
       if (target && !target.disabled) onToolbarAction(target.dataset.action);
-    }));
-    root.addEventListener("change", guard((event) => {
+    })));
+    root.addEventListener("change", guard(trustedOnly((event) => {
       if (event.target.matches?.('input[data-role="replace"]')) updateFillConfirm();
-    }));
-    root.addEventListener("keydown", guard((event) => {
+    })));
+    root.addEventListener("keydown", guard(trustedOnly((event) => {
       if (event.key === "Escape" && !part('[data-role="fill-panel"]').hidden) closeFillPanel();
-    }));
+    })));
     return host;
   }
 
-  const part = (selector) => page.toolbar?.shadowRoot.querySelector(selector);
+  const part = (selector) => page.shadow?.querySelector(selector);
 
   /**
    * Show a line under the toolbar. `command`, if it appears in the text, is shown as code the
@@ -387,6 +412,7 @@
     const key = pi.toUpperCase();
     if (row.dataset.etmaPi !== pi) row.dataset.etmaPi = pi;
     let cells = attachedCells(row);
+    keyOf.set(row, key);
     if (!cells) {
       for (const stale of row.querySelectorAll(":scope > .etma-helper-select-cell, :scope > .etma-helper-status")) stale.remove();
       const select = templates.selectCell.cloneNode(true);
@@ -398,6 +424,7 @@
       cells = { select, box, status };
       ownCells.set(row, cells);
     }
+    keyOf.set(cells.box, key);
     const checked = page.selected.has(key);
     if (cells.box.checked !== checked) cells.box.checked = checked;
     const record = page.records.get(key);
@@ -456,6 +483,20 @@
     updateSelectionDisplay();
   }
 
+  /**
+   * Show the selection on the boxes again once the click is over: a page that cancels the click
+   * would otherwise have the browser put the box back, out of step with what is selected.
+   */
+  function showSelectionAfterClick(keys) {
+    setTimeout(guard(() => {
+      for (const key of keys) {
+        const box = ownCells.get(page.rows.get(key))?.box;
+        if (box) box.checked = page.selected.has(key);
+      }
+      updateSelectionDisplay();
+    }), 0);
+  }
+
   function updateSelectionDisplay() {
     const count = page.selected.size;
     const all = count > 0 && count === page.order.length;
@@ -468,18 +509,41 @@
     }
   }
 
+  /**
+   * A real click on a row's box flips that student (from this script's own record of what is
+   * selected, not the box's `checked`, which the page can set); with Shift, the range from the
+   * last clicked row takes the clicked row's new state.
+   */
   function onRowCheckboxClick(box, event) {
-    const key = box.closest("tr")?.dataset.etmaPi?.toUpperCase();
-    if (!key) return;
+    const key = keyOf.get(box);
+    if (!key || !page.rows.has(key)) return;
+    const checked = !page.selected.has(key);
     const from = page.order.indexOf(page.lastClickedPi);
     const to = page.order.indexOf(key);
+    let keys = [key];
     if (event.shiftKey && from >= 0 && to >= 0) {
       const [start, end] = from < to ? [from, to] : [to, from];
-      setSelected(page.order.slice(start, end + 1), box.checked);
-    } else {
-      setSelected([key], box.checked);
+      keys = page.order.slice(start, end + 1);
     }
+    setSelected(keys, checked);
+    showSelectionAfterClick(keys);
     page.lastClickedPi = key;
+  }
+
+  /** A real click on the header's box: select everyone, or no one once everyone is selected. */
+  function onSelectAllBoxClick() {
+    const everyone = page.order.length > 0 && page.selected.size === page.order.length;
+    setSelected(page.order, !everyone);
+    showSelectionAfterClick(page.order);
+  }
+
+  /** The student of the enhanced row that holds `node`, from this script's memory; else null. */
+  function studentAt(node) {
+    for (let row = node?.closest?.("tr"); row; row = row.parentElement?.closest("tr")) {
+      const key = keyOf.get(row);
+      if (key && page.rows.get(key) === row) return key;
+    }
+    return null;
   }
 
   // --- Filling codes into OSCAR's fields ----------------------------------------------------------
@@ -513,8 +577,7 @@
         alreadyFilled += 1;
         continue;
       }
-      items.push({ key, pi: row.dataset.etmaPi, name: nameOfRow(row, page.columns, row.dataset.etmaPi),
-        code, field, typed: current });
+      items.push({ key, pi: key, name: nameOfRow(row, page.columns, key), code, field, typed: current });
     }
     return { items, alreadyFilled, noField };
   }
@@ -632,7 +695,8 @@
   }
 
   async function startJob(action) {
-    const pis = page.order.filter((key) => page.selected.has(key)).map((key) => page.rows.get(key).dataset.etmaPi);
+    // The keys this script read when it enhanced the rows: the page's attributes may have changed since.
+    const pis = page.order.filter((key) => page.selected.has(key));
     if (pis.length === 0) {
       showMessage("Select at least one student first.", { kind: "error" });
       return;
@@ -679,7 +743,9 @@
     const code = record.code || (record.state !== "done" ? before?.code : "") || "";
     page.records.set(key, { ...record, code, action });
     page.pendingRows.add(key);
-    if (page.job && FINISHED.has(record.state) && page.job.keys.has(key)) page.job.finished.add(key);
+    if (!page.job?.keys.has(key)) return;
+    if (FINISHED.has(record.state)) page.job.finished.add(key); else page.job.finished.delete(key);
+    if (record.state === "cancelled") page.job.cancelled.add(key); else page.job.cancelled.delete(key);
   }
 
   /** Follow a job the background knows about (started here, from the menu, or before a reload). */
@@ -689,7 +755,7 @@
     const pis = job.pis || [];
     if (isNew) {
       page.job = { id: job.id, action: job.action, total: 0, running: false, pis,
-        keys: new Set(pis.map((pi) => pi.toUpperCase())), finished: new Set() };
+        keys: new Set(pis.map((pi) => pi.toUpperCase())), finished: new Set(), cancelled: new Set() };
     }
     page.job.total = job.total || pis.length || 0;
     page.job.running = job.running;
@@ -781,10 +847,15 @@
       const finished = Math.min(page.job.finished.size, total);
       bar.max = total;
       bar.value = finished;
-      const text = page.job.running ? `${finished} of ${page.job.total}` : `${finished} of ${page.job.total} finished`;
-      if (words.textContent !== text) words.textContent = text;
+      if (words.textContent !== progressWords(page.job, finished)) words.textContent = progressWords(page.job, finished);
     }
     updateButtons();
+  }
+
+  /** "120 of 300" while running, "120 of 300 finished" after; cancelled students are named apart. */
+  function progressWords(job, finished) {
+    const cancelled = job.cancelled.size ? `, ${job.cancelled.size} cancelled` : "";
+    return `${finished} of ${job.total}${job.running ? "" : " finished"}${cancelled}`;
   }
 
   // --- Wiring -----------------------------------------------------------------------------------
@@ -818,16 +889,17 @@
     performance.measure("etma-helper:inject", "etma-helper:inject:start");
     if (!enhanced) return; // nothing to enhance on this page
 
-    document.addEventListener("click", guard((event) => {
+    document.addEventListener("click", guard(trustedOnly((event) => {
       const target = event.target;
       if (!(target instanceof HTMLInputElement)) return;
       if (target.classList.contains("etma-helper-select")) onRowCheckboxClick(target, event);
-      else if (target.classList.contains("etma-helper-select-all")) setSelected(page.order, target.checked);
-    }), true);
+      else if (target.classList.contains("etma-helper-select-all")) onSelectAllBoxClick();
+    })), true);
 
-    document.addEventListener("contextmenu", guard((event) => {
-      page.contextPi = event.target?.closest?.("tr[data-etma-pi]")?.dataset.etmaPi ?? null;
-    }), true);
+    // The browser's own menu follows a real right-click; a page's made-up one must not choose the row.
+    document.addEventListener("contextmenu", guard(trustedOnly((event) => {
+      page.contextPi = studentAt(event.target);
+    })), true);
 
     api.runtime.onMessage.addListener((message, _sender, sendResponse) => {
       if (!message || typeof message !== "object") return false;

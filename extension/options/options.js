@@ -9,7 +9,8 @@
 "use strict";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const DEFAULTS = { etmaUrl: "http://127.0.0.2:8802/etma/admin", oscarPatterns: [] };
+// No eTMA address unless this build packages one (defaults.json: empty in the shipped extension).
+const DEFAULTS = { etmaUrl: "", oscarPatterns: [] };
 const BUILT_IN_OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
 const MATCH_PATTERN = /^(https?|\*):\/\/(\*|(?:\*\.)?[^/*:]+)(\/.*)$/;
 const HELPER_FIELDS = ["download_root", "concurrency", "profile"];
@@ -217,9 +218,20 @@ for (const id of ["download-root", "concurrency", "profile", "etma-url", "oscar-
   $(id).addEventListener("input", () => $(id).removeAttribute("aria-invalid"));
 }
 
+/** The defaults this build packages, over the built-in ones. */
+async function packagedDefaults() {
+  try {
+    const packaged = await (await fetch(api.runtime.getURL("defaults.json"))).json();
+    return { ...DEFAULTS, etmaUrl: typeof packaged?.etmaUrl === "string" ? packaged.etmaUrl : "" };
+  } catch {
+    return DEFAULTS;
+  }
+}
+
 showBuiltInPatterns();
-api.storage.sync.get(DEFAULTS).then((saved) => {
+packagedDefaults().then((defaults) => api.storage.sync.get(defaults)).then((saved) => {
   $("etma-url").value = saved.etmaUrl;
   $("oscar-patterns").value = (saved.oscarPatterns ?? []).join("\n");
+  if (!saved.etmaUrl) say("status", "Not set yet: enter your eTMA address and press Save.", true);
 });
 loadHelperSettings();

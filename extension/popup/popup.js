@@ -1,8 +1,8 @@
 /*
  * The toolbar popup: is the helper there and which version, the running job's progress (from the
  * background's state), the helper's recent jobs, and buttons that open the results.
- * Test hooks: #helper[data-state=checking|connected|problem], #job, #recent li[data-job-id],
- * #open-folder, #open-codes, #open-message.
+ * Test hooks: #helper[data-state=checking|connected|problem], #etma-address (shown when the eTMA
+ * address is not set), #job, #recent li[data-job-id], #open-folder, #open-codes, #open-message.
  */
 "use strict";
 
@@ -68,14 +68,20 @@ function showJob(job) {
   const records = Object.values(job.students ?? {});
   const counts = {};
   for (const record of records) counts[record.state] = (counts[record.state] ?? 0) + 1;
-  const finished = (counts.done ?? 0) + (counts.failed ?? 0) + (counts.needs_login ?? 0) + (counts.cancelled ?? 0);
+  // Cancelled students are not finished: they are counted apart.
+  const finished = (counts.done ?? 0) + (counts.failed ?? 0) + (counts.needs_login ?? 0);
+  const cancelled = counts.cancelled ?? 0;
   const total = job.total || records.length || 0;
   const title = element("p", {}, `${actionWords(job.action)} · ${job.module}${job.assignment ? ` ${job.assignment}` : ""}`);
   const progress = element("progress", { max: String(Math.max(total, 1)), value: String(Math.min(finished, total)),
     "aria-label": "Progress of the current job" });
-  const state = job.running
-    ? `${finished} of ${plural(total, "student")} finished`
-    : job.error ? "Stopped" : `Finished: ${plural(total, "student")}`;
+  const cancelledWords = cancelled ? `, ${cancelled} cancelled` : "";
+  let state = `Finished: ${plural(total, "student")}`;
+  if (job.running) state = `${finished} of ${plural(total, "student")} finished${cancelledWords}`;
+  else if (job.error) state = "Stopped";
+  else if (cancelled || job.summary?.outcome === "cancelled") {
+    state = `Cancelled: ${finished} of ${plural(total, "student")} finished${cancelledWords}`;
+  }
   const parts = [title, progress, element("p", { class: "muted" }, state), countsLine(job.summary?.counts ?? counts)];
   if (job.error) parts.push(element("p", { class: "failed" }, job.error.text));
   jobBox.replaceChildren(...parts);
@@ -151,9 +157,15 @@ async function openResult(what) {
 
 let lastRunning = false;
 
+/** Without an eTMA address nothing can run: say where to set it. */
+function showEtmaAddress(missing) {
+  document.getElementById("etma-address").hidden = !missing;
+}
+
 async function refresh() {
   const status = await ask({ type: "helperStatus" });
   showHelper(status ?? {});
+  showEtmaAddress(Boolean(status?.etmaAddressMissing));
   const running = showJob(status?.job ?? null);
   // The recent list changes when a job starts or ends, not on every tick.
   if (running !== lastRunning || !refresh.listed) {
@@ -166,8 +178,10 @@ async function refresh() {
 
 document.getElementById("open-folder").addEventListener("click", () => openResult("folder"));
 document.getElementById("open-codes").addEventListener("click", () => openResult("codes"));
-document.getElementById("options-link").addEventListener("click", (event) => {
-  event.preventDefault();
-  api.runtime.openOptionsPage();
-});
+for (const link of [document.getElementById("options-link"), document.getElementById("etma-address-link")]) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    api.runtime.openOptionsPage();
+  });
+}
 refresh();

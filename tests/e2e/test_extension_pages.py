@@ -61,11 +61,10 @@ def test_select_all_and_none_by_mouse_and_keyboard(driver, sites, cohort):
     chromium.wait(driver, 5).until(lambda d: ticked(d) == 0)
     assert selected_count(toolbar) == f"0 of {total} selected"
 
-    labels = driver.execute_script(
-        "const root = document.getElementById('etma-helper-toolbar').shadowRoot;"
-        "return [...root.querySelectorAll('button')]"
-        "  .map(b => b.getAttribute('aria-label') || b.textContent);"
-    )
+    labels = [
+        button.get_attribute("aria-label") or button.text
+        for button in toolbar.find_elements(By.CSS_SELECTOR, "button")
+    ]
     assert all(label.strip() for label in labels)
     first_box = driver.find_element(By.CSS_SELECTOR, "input.etma-helper-select")
     assert cohort.students[0].pi in first_box.get_attribute("aria-label")

@@ -73,7 +73,7 @@ def test_select_all_and_download_in_firefox(browser, sites, cohort, firefox_inst
     firefox.open_allocation(browser, sites)
     assert len(firefox.row_states(browser)) == len(cohort.students)
     firefox.click_toolbar(browser, "select-all")
-    count = browser.evaluate(firefox.toolbar_part("[data-role=count]") + ".textContent")
+    count = firefox.toolbar_text(browser, "[data-role=count]")
     assert count.startswith("30")
     firefox.click_toolbar(browser, "download")
 

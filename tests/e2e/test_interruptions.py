@@ -43,11 +43,7 @@ def test_reloading_the_page_mid_job_picks_the_job_up_again(driver, sites, cohort
     sites.latency = 0.05
     start_download_of_everyone(driver, sites)
     driver.refresh()
-    toolbar = (
-        chromium.wait(driver)
-        .until(lambda d: d.find_element(By.CSS_SELECTOR, "#etma-helper-toolbar"))
-        .shadow_root
-    )
+    toolbar = chromium.toolbar_root(driver)
     chromium.wait_for_message(driver, toolbar, "25 done")
     assert done_rows(driver) == 25
     for student in cohort.students:
