@@ -28,6 +28,42 @@ def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP)) / "helper.log"
 
 
+MiB = 1024**2
+GiB = 1024**3
+# Limits on talking to eTMA and on what it may send: name -> (default, lowest, highest allowed).
+# A value in the settings file outside its range (or not a number, or a boolean) is ignored with
+# a warning, and the default is used.
+LIMITS: dict[str, tuple[float, float, float]] = {
+    # seconds to open a connection to eTMA
+    "connect_timeout": (10, 1, 120),
+    # seconds eTMA may stay silent (between bytes) before a request is retried
+    "read_timeout": (60, 1, 600),
+    # seconds a whole page (search form, student page) may take, retries included
+    "page_deadline": (120, 5, 3600),
+    # seconds a whole zip download may take
+    "download_deadline": (1800, 30, 86400),
+    # bytes one page may hold: ASP pages carry a __VIEWSTATE of hundreds of KB, so keep room
+    "max_page_bytes": (8 * MiB, 256 * 1024, 256 * MiB),
+    # bytes one student's zip may hold (eTMA's files are at most 5 MB each by default)
+    "max_download_bytes": (GiB, MiB, 16 * GiB),
+    # bytes one student's zip may unpack to
+    "max_unpacked_bytes": (GiB, MiB, 16 * GiB),
+}
+INTEGER_LIMITS = frozenset({"max_page_bytes", "max_download_bytes", "max_unpacked_bytes"})
+
+
+def _limit(values: dict, name: str) -> float:
+    """The setting ``name`` from the file if it is a number in range, else its default."""
+    default, low, high = LIMITS[name]
+    value = values.get(name, default)
+    whole = name in INTEGER_LIMITS
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        log.warning("%s %r is not a number in %g-%g; using %g", name, value, low, high, default)
+        return default
+    return value
+
+
 def default_download_root() -> Path:
     """~/Downloads/eTMA, or the platform's downloads folder when it is named otherwise."""
     return Path(platformdirs.user_downloads_dir()) / "eTMA"
@@ -40,7 +76,14 @@ class Settings:
     download_root: Path
     concurrency: int = 4
     profile: Path | None = None  # the user's site profile (JSON); None = the built-in one
-    read_timeout: float = 60  # seconds eTMA may stay silent before a request is retried
+    # Limits (see LIMITS for what each means and its allowed range)
+    read_timeout: float = LIMITS["read_timeout"][0]
+    connect_timeout: float = LIMITS["connect_timeout"][0]
+    page_deadline: float = LIMITS["page_deadline"][0]
+    download_deadline: float = LIMITS["download_deadline"][0]
+    max_page_bytes: int = int(LIMITS["max_page_bytes"][0])
+    max_download_bytes: int = int(LIMITS["max_download_bytes"][0])
+    max_unpacked_bytes: int = int(LIMITS["max_unpacked_bytes"][0])
 
     @classmethod
     def load(cls) -> Settings:
@@ -53,21 +96,24 @@ class Settings:
             pass
         except (OSError, ValueError) as err:
             log.warning("ignoring unreadable settings file %s: %s", path, err)
+        if not isinstance(values, dict):
+            log.warning("ignoring settings file %s: it does not hold a JSON object", path)
+            values = {}
         root = values.get("download_root")
         concurrency = values.get("concurrency", 4)
-        if not isinstance(concurrency, int) or not 1 <= concurrency <= 16:
+        if (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= 16
+        ):
             log.warning("concurrency %r out of range 1-16; using 4", concurrency)
             concurrency = 4
         profile = values.get("profile")
         if profile is not None and not (isinstance(profile, str) and profile.strip()):
             log.warning("profile %r is not a file path; using the built-in site profile", profile)
             profile = None
-        read_timeout = values.get("read_timeout", 60)
-        if not isinstance(read_timeout, (int, float)) or not 1 <= read_timeout <= 600:
-            log.warning("read_timeout %r out of range 1-600 s; using 60", read_timeout)
-            read_timeout = 60
         return cls(
-            read_timeout=read_timeout,
+            **{name: _limit(values, name) for name in LIMITS},
             download_root=Path(os.path.expanduser(root)) if root else default_download_root(),
             concurrency=concurrency,
             profile=Path(os.path.expanduser(profile)) if profile else None,
@@ -80,7 +126,8 @@ class Settings:
         data = {"download_root": str(self.download_root), "concurrency": self.concurrency}
         if self.profile is not None:
             data["profile"] = str(self.profile)
-        if self.read_timeout != 60:
-            data["read_timeout"] = self.read_timeout
+        for name, (default, _, _) in LIMITS.items():
+            if getattr(self, name) != default:
+                data[name] = getattr(self, name)
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return path

@@ -3,6 +3,13 @@
 Cookies are held by a cookie policy that only ever returns them for the eTMA origin, so a redirect
 to any other host carries none. ``requests.Session`` is not thread-safe: the batch runner gives
 each worker thread its own EtmaSession.
+
+Nothing eTMA sends can hold the helper for long or fill its memory or disk (see :class:`Limits`):
+every request has a deadline as well as connect and read timeouts, pages and zips have byte caps
+counted as they stream, and :meth:`EtmaSession.abort` ends whatever is in flight within moments,
+connecting, waiting for headers or reading a body alike. Both work by shutting down the sockets
+the session's connections opened (each is registered before it connects), which wakes a thread
+blocked on them from any other thread.
 """
 
 from __future__ import annotations
@@ -11,8 +18,11 @@ import contextlib
 import dataclasses
 import hashlib
 import socket
+import sys
 import threading
+import weakref
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import collapse_rfc2231_value
@@ -24,17 +34,63 @@ import requests
 from bs4 import BeautifulSoup
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, create_cookie
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.util.connection import allowed_gai_family
 from urllib3.util.retry import Retry
 
 from . import etma_pages
+from .config import LIMITS
 from .protocol import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
 
 CHUNK = 1024 * 1024
+PAGE_CHUNK = 64 * 1024
 ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was not kept."
-CONNECT_TIMEOUT = 10  # seconds
+CONNECT_TIMEOUT = LIMITS["connect_timeout"][0]  # seconds (kept for callers of old)
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
+MAX_RETRY_WAIT = 10.0  # seconds between retries at most, whatever a Retry-After header asks
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long eTMA may take and how much it may send (defaults: ``config.LIMITS``).
+
+    Build from the helper's settings with :meth:`from_settings`; a session given none uses
+    these defaults, so every request is bounded whoever creates the session.
+    """
+
+    connect_timeout: float = LIMITS["connect_timeout"][0]  # seconds to open a connection
+    read_timeout: float = LIMITS["read_timeout"][0]  # seconds of silence before a retry
+    page_deadline: float = LIMITS["page_deadline"][0]  # seconds for a whole page, retries too
+    download_deadline: float = LIMITS["download_deadline"][0]  # seconds for a whole zip
+    max_page_bytes: int = int(LIMITS["max_page_bytes"][0])
+    max_download_bytes: int = int(LIMITS["max_download_bytes"][0])
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{field.name} must be a positive number, not {value!r}")
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Limits:
+        """The limits ``settings`` (a :class:`~etma_helper.config.Settings`) names; defaults for
+        any it lacks."""
+        defaults = cls()
+        return cls(
+            **{
+                field.name: getattr(settings, field.name, getattr(defaults, field.name))
+                for field in dataclasses.fields(cls)
+            }
+        )
 
 
 class SessionExpired(Exception):
@@ -60,6 +116,245 @@ class SearchFormMissing(StudentFailed):
 
 class Cancelled(Exception):
     """The user cancelled while a transfer was running."""
+
+
+class _Stopped(Exception):
+    """Raised inside urllib3 when the session is cancelled or its request is past its deadline.
+
+    Not an OSError, so urllib3 does not retry it: the request ends at once.
+    """
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Guard:
+    """Cuts one session's connections from another thread: on a cancel, or at a deadline.
+
+    Every connection registers a duplicate of its socket here before connecting. Shutting the
+    duplicate down ends the connection itself (it is the same socket), whether it is connecting,
+    in a TLS handshake (TLS wraps the original socket object, not the duplicate) or reading; and
+    a duplicate's descriptor cannot be reused by another file while the guard holds it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self.cancelled = threading.Event()
+        # set when cancelled, or when the request in flight is past its deadline
+        self.stopped = threading.Event()
+        self.expired = False
+        self._generation = 0
+        self._timer: threading.Timer | None = None
+
+    def check(self) -> None:
+        """Raise _Stopped if no request may go out now."""
+        if self.stopped.is_set():
+            raise _Stopped()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Register ``sock``; return the duplicate to :meth:`forget` once it is closed."""
+        duplicate = sock.dup()
+        with self._lock:
+            self._sockets.add(duplicate)
+            stopped = self.stopped.is_set()
+        if stopped:
+            _shut(duplicate)
+        return duplicate
+
+    def forget(self, duplicate: socket.socket) -> None:
+        """The connection is closed: let its duplicate go too (or the socket stays open)."""
+        with self._lock:
+            self._sockets.discard(duplicate)
+        duplicate.close()
+
+    def cut(self) -> None:
+        """Shut down every connection: blocked reads, writes and connects return at once."""
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        """End the request in flight now and refuse every later one."""
+        with self._lock:
+            self.cancelled.set()
+            self.stopped.set()
+        self.cut()
+
+    def start(self, seconds: float) -> None:
+        """A request begins: cut it if it is still going after ``seconds``."""
+        with self._lock:
+            if self.cancelled.is_set():
+                raise Cancelled()
+            self._generation += 1
+            generation = self._generation
+            self.expired = False
+            self.stopped.clear()
+        timer = threading.Timer(seconds, self._expire, (generation,))
+        timer.daemon = True
+        timer.start()
+        self._timer = timer
+
+    def finish(self) -> None:
+        """The request has ended; its deadline no longer applies."""
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        with self._lock:
+            self._generation += 1  # a timer already firing finds a newer request: no cut
+
+    def _expire(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            self.expired = True
+            self.stopped.set()
+        self.cut()
+
+
+class _WatchedConnection:
+    """Connection behaviour for urllib3: register the socket before connecting, and send
+    nothing once the session is stopped. Mixed into per-session subclasses that set the guard."""
+
+    _etma_guard: _Guard
+    _etma_watch: socket.socket | None = None
+
+    def _new_conn(self) -> socket.socket:
+        # urllib3's own create_connection, but the socket is registered before connect(), so
+        # a cancel can end a connect that hangs (a full backlog, a dropped SYN).
+        guard = self._etma_guard
+        guard.check()
+        host, port = self._dns_host, self.port  # type: ignore[attr-defined]
+        try:
+            addresses = socket.getaddrinfo(
+                host.strip("[]"), port, allowed_gai_family(), socket.SOCK_STREAM
+            )
+        except socket.gaierror as err:
+            raise NameResolutionError(self.host, self, err) from err  # type: ignore[attr-defined]
+        error: OSError = OSError("getaddrinfo returned no address")
+        for family, kind, proto, _, address in addresses:
+            guard.check()
+            sock = socket.socket(family, kind, proto)
+            watch = guard.watch(sock)
+            try:
+                for option in self.socket_options or ():  # type: ignore[attr-defined]
+                    sock.setsockopt(*option)
+                timeout = self.timeout  # type: ignore[attr-defined]
+                if timeout is None or isinstance(timeout, (int, float)):
+                    sock.settimeout(timeout)
+                if self.source_address:  # type: ignore[attr-defined]
+                    sock.bind(self.source_address)  # type: ignore[attr-defined]
+                sock.connect(address)
+            except BaseException as err:
+                sock.close()
+                guard.forget(watch)
+                if not isinstance(err, OSError):
+                    raise
+                error = err
+                continue
+            self._etma_forget()
+            self._etma_watch = watch
+            sys.audit("http.client.connect", self, self.host, self.port)  # type: ignore[attr-defined]
+            return sock
+        guard.check()
+        if isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(
+                self,
+                f"Connection to {self.host} timed out.",  # type: ignore[attr-defined]
+            ) from error
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error
+
+    def request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - urllib3's signature
+        self._etma_guard.check()
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def close(self) -> None:
+        try:
+            super().close()  # type: ignore[misc]
+        finally:
+            self._etma_forget()
+
+    def _etma_forget(self) -> None:
+        watch, self._etma_watch = self._etma_watch, None
+        if watch is not None:
+            self._etma_guard.forget(watch)
+
+
+class _GuardedRetry(Retry):
+    """Retries whose waits end at once on a cancel or a deadline, and never last long."""
+
+    _etma_guard: _Guard
+
+    def sleep(self, response=None) -> None:  # noqa: ANN001 - urllib3's signature
+        wait = None
+        if self.respect_retry_after_header and response is not None:
+            with contextlib.suppress(Exception):
+                wait = self.get_retry_after(response)
+        if wait is None:
+            wait = self.get_backoff_time()
+        if self._etma_guard.stopped.wait(min(max(wait, 0), MAX_RETRY_WAIT)):
+            raise _Stopped()
+
+
+def _guarded_adapter(guard: _Guard, retry: Retry, **kwargs: int) -> HTTPAdapter:
+    """An HTTPAdapter whose connections and retries all answer to ``guard``."""
+    attrs = {"_etma_guard": guard}
+    plain = type("GuardedHTTPConnection", (_WatchedConnection, HTTPConnection), attrs)
+    secure = type("GuardedHTTPSConnection", (_WatchedConnection, HTTPSConnection), attrs)
+    pools = {
+        "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": plain}),
+        "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": secure}),
+    }
+
+    class GuardedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
+            super().init_poolmanager(*args, **kw)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy, **kw):  # noqa: ANN001, ANN003
+            manager = super().proxy_manager_for(proxy, **kw)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = pools
+            return manager
+
+    guarded_retry = type("SessionRetry", (_GuardedRetry,), attrs)
+    params = {
+        name: getattr(retry, name)
+        for name in (
+            "total",
+            "connect",
+            "read",
+            "status",
+            "backoff_factor",
+            "status_forcelist",
+            "allowed_methods",
+            "raise_on_status",
+        )
+    }
+    return GuardedAdapter(max_retries=guarded_retry(**params), **kwargs)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _size(value: int) -> str:
+    """Bytes as a person reads them: 8 MiB, 1 GiB, 300 KiB."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value} bytes"
+
+
+def _drop_redirect_body(response: requests.Response, *args, **kwargs) -> requests.Response:  # noqa: ANN002, ANN003
+    """requests reads a redirect's whole body into memory before following it: close it unread."""
+    if response.is_redirect:
+        response.close()
+        response._content = b""  # what requests reads when it follows the redirect
+    return response
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -146,10 +441,17 @@ class EtmaSession:
         *,
         profile: SiteProfile | None = None,
         retries: int = 3,
-        read_timeout: float = 60,
+        read_timeout: float | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        """``limits`` bound every request (defaults when None); ``read_timeout``, if given,
+        overrides theirs (the keyword older callers pass)."""
+        limits = limits if limits is not None else Limits()
+        if read_timeout is not None:
+            limits = dataclasses.replace(limits, read_timeout=read_timeout)
+        self.limits = limits
         self.etma_url = etma_url
-        self.timeout = (CONNECT_TIMEOUT, read_timeout)
+        self.timeout = (limits.connect_timeout, limits.read_timeout)
         self.profile = profile if profile is not None else SiteProfile.builtin()
         self.http = _OriginOnlySession()
         self.http.headers["User-Agent"] = USER_AGENT
@@ -177,35 +479,51 @@ class EtmaSession:
             allowed_methods=None,  # eTMA's POSTs only read: safe to repeat
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=2)
+        self._guard = _Guard()
+        adapter = _guarded_adapter(self._guard, retry, pool_connections=2, pool_maxsize=2)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
+        self.http.hooks["response"].append(_drop_redirect_body)
         self._search_form: etma_pages.SearchForm | None = None
-        self._lock = threading.Lock()
-        self._active: requests.Response | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`abort` (or :meth:`close`) was called: no request goes out again."""
+        return self._guard.cancelled.is_set()
 
     def close(self) -> None:
-        """Stop any transfer in flight and release connections."""
+        """Stop any request in flight and release connections."""
         self.abort()
         self.http.close()
 
     def abort(self) -> None:
-        """Cut the transfer being read, from any thread, so a cancel is prompt.
+        """Cancel, from any thread: every request in flight ends at once with :class:`Cancelled`
+        (connecting, waiting for headers or reading), and any later one raises it unsent.
 
-        Closing a socket does not wake a thread blocked reading it, and closing the response
-        from another thread races with that read; shutting the socket down wakes the reader,
-        which then closes the response itself.
+        Closing a socket does not wake a thread blocked on it; shutting it down does, and the
+        blocked thread then closes it itself.
         """
-        with self._lock:
-            response = self._active
-        if response is None:
-            return
-        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
-        if sock is None:
-            response.close()
-            return
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        self._guard.cancel()
+
+    @contextlib.contextmanager
+    def _deadline(self, seconds: float, late: str) -> Iterator[None]:
+        """Run one request with an overall deadline; a cancel or the deadline cutting it turns
+        whatever error that caused into :class:`Cancelled` or ``StudentFailed(late)``."""
+        self._guard.start(seconds)
+        try:
+            yield
+        except Exception as err:
+            self._raise_if_stopped(late, err)
+            raise
+        finally:
+            self._guard.finish()
+        self._raise_if_stopped(late)
+
+    def _raise_if_stopped(self, late: str, cause: BaseException | None = None) -> None:
+        if self._guard.cancelled.is_set():
+            raise Cancelled() from cause
+        if self._guard.expired:
+            raise StudentFailed(late) from cause
 
     def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
         try:
@@ -228,15 +546,50 @@ class EtmaSession:
             raise StudentFailed(f"eTMA answered with an error (HTTP {response.status_code}).")
         return response
 
-    def _page(self, method: str, url: str, data=None) -> tuple[BeautifulSoup, str]:
-        """The parsed page and its final address; a login page ends the session."""
-        response = self._send(method, url, data=data)
+    def _page(
+        self, method: str, url: str, data=None, *, what: str = "this student's page"
+    ) -> tuple[BeautifulSoup, str]:
+        """The parsed page and its final address; a login page ends the session.
+
+        ``what`` names the page in reasons: the whole request must end within the page deadline
+        and the page hold at most the page byte cap.
+        """
+        limit = self.limits.page_deadline
+        late = f"eTMA took longer than {_seconds(limit)} to send {what}; try again later."
+        with self._deadline(limit, late):
+            response = self._send(method, url, data=data, stream=True)
+            try:
+                body = self._read_page(response, what)
+            finally:
+                response.close()
         # Parse the bytes, not response.text: requests assumes Latin-1 when the header names no
         # charset, while the page's own meta tag may say otherwise.
-        soup = etma_pages.parse(response.content, _header_charset(response))
+        soup = etma_pages.parse(body, _header_charset(response))
         if etma_pages.looks_like_login(soup, self.profile, response.url):
             raise SessionExpired("eTMA showed its login page.")
         return soup, response.url
+
+    def _read_page(self, response: requests.Response, what: str) -> bytes:
+        """The page's bytes, read as they stream and refused past the page byte cap."""
+        cap = self.limits.max_page_bytes
+        too_big = (
+            f"eTMA sent more than {_size(cap)} for {what} (the helper's limit for one page); "
+            "it was not read."
+        )
+        announced = response.headers.get("Content-Length", "").strip()
+        if announced.isdigit() and int(announced) > cap:
+            raise StudentFailed(too_big)
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(PAGE_CHUNK):
+                # A cut socket still yields what keeps arriving: stop on the flag as well.
+                self._guard.check()
+                body += chunk
+                if len(body) > cap:
+                    raise StudentFailed(too_big)
+        except (requests.exceptions.RequestException, HTTPError) as err:
+            raise StudentFailed(f"eTMA stopped sending {what} part-way; try again later.") from err
+        return bytes(body)
 
     def search_page_url(self) -> str:
         """Where the search form should be: the profile's path under the eTMA address."""
@@ -246,12 +599,13 @@ class EtmaSession:
     def search_form(self) -> etma_pages.SearchForm:
         """The admin tab's module + PI form, found once per session."""
         if self._search_form is None:
-            soup, url = self._page("GET", self.search_page_url())
+            what = "its search page"
+            soup, url = self._page("GET", self.search_page_url(), what=what)
             found = etma_pages.find_search_form(soup, url, self.profile)
             if found is None:
                 admin = etma_pages.find_admin_link(soup, url, self.profile)
                 if admin:
-                    soup, url = self._page("GET", admin)
+                    soup, url = self._page("GET", admin, what=what)
                     found = etma_pages.find_search_form(soup, url, self.profile)
             if found is None:
                 raise SearchFormMissing(
@@ -296,7 +650,9 @@ class EtmaSession:
 
         It is written to ``<zip_path>.part`` and renamed to ``zip_path`` only once its size
         matches what the server announced and it opens as a zip, so a partial file never looks
-        finished.
+        finished; on any failure the ``.part`` is deleted. The whole download must end within
+        the download deadline and hold at most the download byte cap (refused at once when the
+        server announces more).
         """
         part_path = zip_path.with_name(zip_path.name + ".part")
         method = "POST" if form.method == "post" else "GET"
@@ -305,50 +661,76 @@ class EtmaSession:
         if method == "GET":
             url = requests.Request("GET", url, params=data).prepare().url
             data = None
-        response = self._send(method, url, data=data, stream=True)
-        with self._lock:
-            self._active = response
-        digest = hashlib.sha256()
-        size = 0
+        limit = self.limits.download_deadline
+        late = (
+            f"eTMA took longer than {_seconds(limit)} to send this student's zip; try again later."
+        )
         try:
-            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            is_attachment = "attachment" in response.headers.get("Content-Disposition", "").lower()
+            with self._deadline(limit, late):
+                response = self._send(method, url, data=data, stream=True)
+                try:
+                    size, digest = self._stream_zip(response, part_path, cancelled)
+                finally:
+                    response.close()
+            if cancelled.is_set():
+                raise Cancelled()
+            expected = response.headers.get("Content-Length", "").strip()
+            if expected.isdigit() and int(expected) != size:
+                raise TransferCut(
+                    f"The download was cut off ({size} of {expected} bytes); try again."
+                )
+            try:
+                zipfile.ZipFile(part_path).close()
+            except (zipfile.BadZipFile, OSError) as err:
+                raise StudentFailed("eTMA sent a file that is not a valid zip.") from err
+            part_path.replace(zip_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                part_path.unlink(missing_ok=True)
+            raise
+        name = server_filename(response.headers.get("Content-Disposition", ""))
+        if self._holds_secret(name):
+            name = ""  # a name quoting the session cookie must go nowhere (ledger, messages)
+        return DownloadedZip(zip_path, name, size, digest)
+
+    def _stream_zip(
+        self, response: requests.Response, part_path: Path, cancelled: threading.Event
+    ) -> tuple[int, str]:
+        """Write the response's body to ``part_path``; (bytes written, their SHA-256)."""
+        cap = self.limits.max_download_bytes
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        is_attachment = "attachment" in response.headers.get("Content-Disposition", "").lower()
+        try:
             if kind in ("text/html", "application/xhtml+xml") and not is_attachment:
                 soup = etma_pages.parse(response.raw.read(512 * 1024, decode_content=True))
                 if etma_pages.looks_like_login(soup, self.profile, response.url):
                     raise SessionExpired("eTMA showed its login page instead of the zip.")
                 raise StudentFailed("eTMA answered with a web page instead of the zip file.")
-            expected = response.headers.get("Content-Length")
+            announced = response.headers.get("Content-Length", "").strip()
+            if announced.isdigit() and int(announced) > cap:
+                raise StudentFailed(
+                    f"eTMA's zip for this student is {_size(int(announced))}, more than the "
+                    f"helper's limit of {_size(cap)}; it was not downloaded."
+                )
+            digest = hashlib.sha256()
+            size = 0
             part_path.parent.mkdir(parents=True, exist_ok=True)
             with open(part_path, "wb") as out:
                 for chunk in response.iter_content(CHUNK):
                     if cancelled.is_set():
                         raise Cancelled()
+                    # A cut socket still yields what keeps arriving: stop on the flag as well.
+                    self._guard.check()
+                    if size + len(chunk) > cap:
+                        raise StudentFailed(
+                            f"eTMA sent more than {_size(cap)} for this student's zip (the "
+                            "helper's limit); the download was stopped and deleted."
+                        )
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ConnectionError,
-            requests.exceptions.Timeout,
-        ) as err:
+        except (requests.exceptions.RequestException, HTTPError) as err:
             if cancelled.is_set():
                 raise Cancelled() from err
             raise TransferCut("The download was cut off before the end; try again.") from err
-        finally:
-            with self._lock:
-                self._active = None
-            response.close()
-        if expected is not None and expected.isdigit() and int(expected) != size:
-            raise TransferCut(f"The download was cut off ({size} of {expected} bytes); try again.")
-        try:
-            zipfile.ZipFile(part_path).close()
-        except (zipfile.BadZipFile, OSError) as err:
-            raise StudentFailed("eTMA sent a file that is not a valid zip.") from err
-        part_path.replace(zip_path)
-        return DownloadedZip(
-            zip_path,
-            server_filename(response.headers.get("Content-Disposition", "")),
-            size,
-            digest.hexdigest(),
-        )
+        return size, digest.hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import stat
 import zipfile
@@ -17,15 +18,42 @@ class UnsafeZip(Exception):
     """The zip is corrupt, or would write too much; the message says which, for a person."""
 
 
+BOMB = "The zip is compressed suspiciously well (a zip bomb?); refused."
+READ_SIZE = 64 * 1024  # small reads keep the count of compressed bytes consumed close to true
+
+
 @dataclass(frozen=True)
 class ZipLimits:
-    """Generous for students' scripts, tight enough to refuse a zip bomb."""
+    """Generous for students' scripts, tight enough to refuse a zip bomb.
 
-    max_total_bytes: int = 2 * 1024**3
+    ``max_total_bytes`` bounds what one zip unpacks to (eTMA's files are at most 5 MB each by
+    default; 1 GiB is room for hundreds). ``max_ratio`` bounds bytes written per byte of zip,
+    once more than ``ratio_applies_above`` bytes were written: judged on the sizes the zip
+    declares, then again while unpacking on the bytes actually written against the bytes of the
+    archive actually read, per entry and for the whole zip against its size on disk, since
+    declared sizes can lie.
+    """
+
+    max_total_bytes: int = 1024**3
     max_entries: int = 5000
     max_ratio: int = 200
     ratio_applies_above: int = 1024 * 1024
     max_depth: int = 20
+
+
+class _CountingFile(io.FileIO):
+    """The zip file on disk, counting the bytes read from it (zipfile reads through this)."""
+
+    consumed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        self.consumed += len(data)
+        return data
+
+
+def _too_well_compressed(written: int, consumed: int, limits: ZipLimits) -> bool:
+    return written > limits.ratio_applies_above and written > limits.max_ratio * max(consumed, 1)
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -65,14 +93,20 @@ def _unique(relative: tuple[str, ...], taken: set[str]) -> tuple[str, ...]:
 def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[FileEntry]:
     """Extract ``zip_path`` into ``dest`` (which must be empty or new); say what was written."""
     try:
-        archive = zipfile.ZipFile(zip_path)
+        source_file = _CountingFile(zip_path, "r")
+    except OSError as err:
+        raise UnsafeZip("The downloaded file is not a valid zip.") from err
+    try:
+        archive = zipfile.ZipFile(source_file)
+        archive_size = zip_path.stat().st_size
     except (zipfile.BadZipFile, OSError) as err:
+        source_file.close()
         raise UnsafeZip("The downloaded file is not a valid zip.") from err
     written: list[FileEntry] = []
     taken: set[str] = set()
     total = 0
     dest_root = dest.resolve()
-    with archive:
+    with source_file, archive:
         members = [i for i in archive.infolist() if not i.is_dir() and not _is_symlink(i)]
         if len(members) > limits.max_entries:
             raise UnsafeZip(f"The zip holds {len(members)} files, more than {limits.max_entries}.")
@@ -83,7 +117,7 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
         # (each under the threshold) must be judged together.
         packed = sum(i.compress_size for i in members)
         if declared > limits.ratio_applies_above and declared / max(packed, 1) > limits.max_ratio:
-            raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
+            raise UnsafeZip(BOMB)
         for info in members:
             relative = safe_relative_path(_member_name(info))
             if not relative:
@@ -97,17 +131,25 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
             # A small file that compresses well is harmless; a bomb is a big one that does.
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.ratio_applies_above and ratio > limits.max_ratio:
-                raise UnsafeZip("The zip is compressed suspiciously well (a zip bomb?); refused.")
+                raise UnsafeZip(BOMB)
             digest, size = hashlib.sha256(), 0
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
+                source_file.consumed = 0
                 with archive.open(info) as source, open(target, "wb") as out:
-                    # Count real bytes as they come: declared sizes in a zip can lie.
-                    while chunk := source.read(1024 * 1024):
+                    # Count real bytes as they come: declared sizes in a zip can lie. Each
+                    # chunk is judged before it is written: the bytes this entry wrote against
+                    # the bytes of the archive it consumed, and all bytes written against the
+                    # zip's real size.
+                    while chunk := source.read(READ_SIZE):
                         total += len(chunk)
                         size += len(chunk)
                         if total > limits.max_total_bytes:
                             raise UnsafeZip("The zip unpacks to more than the allowed size.")
+                        if _too_well_compressed(
+                            size, source_file.consumed, limits
+                        ) or _too_well_compressed(total, archive_size, limits):
+                            raise UnsafeZip(BOMB)
                         out.write(chunk)
                         digest.update(chunk)
             except (

@@ -6,9 +6,12 @@ import base64
 import functools
 import hashlib
 import random
+import select
 import shutil
 import socket
 import struct
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from . import hostile
@@ -301,14 +304,96 @@ class EtmaHandler(PageHandler):
                 f"<table><tr><th>Confirmation code:</th><td><b>{esc(secret)}</b></td></tr>"
                 "</table><p>No files have been submitted for this assignment.</p>",
             )
+        elif attack == "page_drip":
+            self._drip(self.page_html("Student", f"<h2>Student record: {esc(student.name)}</h2>"))
+        elif attack == "page_stall_headers":
+            self._stall()
+        elif attack in ("page_huge", "page_huge_unannounced"):
+            self._huge_page(announced=attack == "page_huge")
         else:
             return False
         return True
+
+    def _client_gone(self) -> bool:
+        """True once the helper has hung up (its end of the connection reads as closed)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _slow_over(self, started: float) -> bool:
+        """True when a slow attack must end: out of time, the helper gone, or the sites stopping."""
+        return (
+            time.monotonic() - started > hostile.SLOW_ATTACK_SECONDS
+            or self._client_gone()
+            or self.sites.pause(0)
+        )
+
+    def _drip(self, page: str) -> None:
+        """Headers at once, then the page one byte at a time."""
+        body = page.encode()
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", HTML_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        started = time.monotonic()
+        for index in range(len(body)):
+            if self._slow_over(started) or self.sites.pause(self.sites.hostile_drip_interval):
+                return
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+
+    def _stall(self) -> None:
+        """Read the request, answer nothing; end once the helper hangs up (or time is up)."""
+        self.close_connection = True
+        started = time.monotonic()
+        while not self._slow_over(started):
+            self.sites.pause(0.05)
+
+    def _huge_page(self, announced: bool) -> None:
+        """A page of ``hostile_huge_page_bytes``, streamed from a generator, never in memory."""
+        size = self.sites.hostile_huge_page_bytes
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", HTML_TYPE)
+        if announced:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        self._stream(_huge_page_chunks(size), size)
+
+    def _stream(self, chunks: Iterator[bytes], limit: int, pause: float = 0.0) -> None:
+        """Write chunks (``pause`` s apart) until ``limit`` bytes, the time limit, or the helper
+        hanging up."""
+        started, sent = time.monotonic(), 0
+        for chunk in chunks:
+            if sent >= limit or self._slow_over(started) or self.sites.pause(pause):
+                return
+            piece = chunk[: limit - sent]
+            self.wfile.write(piece)
+            sent += len(piece)
 
     def _download_attack(self, attack: str, student: Student) -> bool:
         """Serve a hostile download; False when the attack is not one for the download."""
         if attack == "redirect_download":
             self.redirect(self._foreign("download"))
+            return True
+        if attack in ("download_endless", "download_oversize"):
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            name = self.sites.cohort.zip_name(student.pi)
+            self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+            if attack == "download_oversize":
+                self.send_header("Content-Length", str(10 << 30))
+            self.end_headers()
+            self._stream(
+                _endless_zip_chunks(),
+                self.sites.hostile_stream_max_bytes,
+                self.sites.hostile_stream_pause,
+            )
             return True
         if attack in hostile.ZIP_ATTACKS:
             path = self.sites.hostile_zip_path(attack)
@@ -398,6 +483,28 @@ class EtmaHandler(PageHandler):
                 return
             with path.open("rb") as source:
                 shutil.copyfileobj(source, self.wfile, CHUNK)
+
+
+def _huge_page_chunks(size: int) -> Iterator[bytes]:
+    """An HTML page of exactly ``size`` bytes (most of it one comment), a chunk at a time."""
+    head = b"<html><head><title>Student</title></head><body><h2>Student record</h2><!-- "
+    tail = b" --></body></html>"
+    filler = b"padding " * (CHUNK // 8)
+    yield head
+    left = size - len(head) - len(tail)
+    while left > 0:
+        piece = filler[:left]
+        yield piece
+        left -= len(piece)
+    yield tail
+
+
+def _endless_zip_chunks() -> Iterator[bytes]:
+    """A local zip header, then zeros for ever: looks like a zip and never ends."""
+    yield b"PK\x03\x04" + bytes(CHUNK - 4)
+    zeros = bytes(CHUNK)
+    while True:
+        yield zeros
 
 
 def _viewstate_input(size: int) -> str:

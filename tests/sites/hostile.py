@@ -10,6 +10,7 @@ from __future__ import annotations
 import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 # Attacks carried inside the zip the download returns.
@@ -26,6 +27,7 @@ ZIP_ATTACKS = frozenset(
         "zip_many_entries",  # 6,000 tiny files
         "zip_size_bomb",  # entries declaring more than the total-size limit
         "zip_small_entries_bomb",  # 600 x 1 MiB of zeros: each under the per-entry ratio rule
+        "zip_lying_sizes",  # 64 MiB of zeros whose headers claim a tame 50:1 ratio (padded gap)
     }
 )
 # Attacks in the download's headers or the response itself.
@@ -35,6 +37,8 @@ DOWNLOAD_ATTACKS = frozenset(
         "cd_traversal_ext",  # Content-Disposition: attachment; filename*=UTF-8''..%2F..%2Fx.zip
         "cd_echo_cookie",  # the download's filename is the session cookie's value
         "redirect_download",  # 302 from the download to another server
+        "download_endless",  # a zip with no length that never ends (until the helper hangs up)
+        "download_oversize",  # Content-Length announces 10 GiB, then streams until hung up
     }
 )
 # Attacks on the student's page.
@@ -43,8 +47,14 @@ PAGE_ATTACKS = frozenset(
         "redirect_page",  # 302 from the student page to another server
         "echo_cookie_error",  # an error page quoting the session cookie's value
         "echo_cookie_code",  # the session cookie's value shown as the confirmation code
+        "page_drip",  # the page dripped one byte per ``hostile_drip_interval`` seconds
+        "page_stall_headers",  # the request is read, then nothing at all is sent back
+        "page_huge",  # a ``hostile_huge_page_bytes`` page, its Content-Length honest
+        "page_huge_unannounced",  # the same page with no Content-Length (ends when closed)
     }
 )
+# Every slow or endless response ends by itself after this long, or once the helper hangs up.
+SLOW_ATTACK_SECONDS = 20.0
 ATTACKS = ZIP_ATTACKS | DOWNLOAD_ATTACKS | PAGE_ATTACKS
 
 ESCAPE_NAME = "escape.txt"
@@ -126,6 +136,9 @@ def build_zip(attack: str, path: Path, outside: str) -> None:
     elif attack == "zip_size_bomb":
         _size_bomb(path)
         return
+    elif attack == "zip_lying_sizes":
+        _lying_sizes(path)
+        return
     else:
         raise ValueError(f"{attack} is not a zip attack")
     _write(path, members)
@@ -148,3 +161,78 @@ def _size_bomb(path: Path, entries: int = 3, declared: int = 1 << 30) -> None:
         struct.pack_into("<I", data, local + 22, declared)  # local header: uncompressed size
         offset += 4
     path.write_bytes(bytes(data))
+
+
+def _lying_sizes(path: Path, size: int = 64 << 20, claimed_ratio: int = 50) -> None:
+    """One entry of ``size`` zeros (deflated to ~64 KB) whose headers claim ``size /
+    claimed_ratio`` compressed bytes; the gap after the real stream is padded, so the claim fits
+    the file, no entry overlaps another, and the zip's total ratio looks tame. Only counting the
+    bytes actually consumed per entry shows the ~1000:1 truth. A readme follows, as usual.
+    """
+    name = b"zeros.bin"
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block, crc, parts = bytes(1 << 20), 0, []
+    for _ in range(size >> 20):
+        parts.append(packer.compress(block))
+        crc = zlib.crc32(block, crc)
+    parts.append(packer.flush())
+    stream = b"".join(parts)
+    claimed = size // claimed_ratio
+    assert claimed > len(stream)
+    body = stream + bytes(claimed - len(stream))  # the padding the claim needs
+
+    def local(fname: bytes, method: int, crc: int, csize: int, usize: int) -> bytes:
+        return (
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                method,
+                0x4B2E,
+                0x586E,
+                crc,
+                csize,
+                usize,
+                len(fname),
+                0,
+            )
+            + fname
+        )
+
+    def central(fname: bytes, method: int, crc: int, csize: int, usize: int, at: int) -> bytes:
+        return (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0x4B2E,
+                0x586E,
+                crc,
+                csize,
+                usize,
+                len(fname),
+                0,
+                0,
+                0,
+                0,
+                0o644 << 16,
+                at,
+            )
+            + fname
+        )
+
+    readme_name, readme = SAFE_MEMBER[0].encode(), SAFE_MEMBER[1]
+    readme_crc = zlib.crc32(readme)
+    first = local(name, 8, crc, claimed, size) + body
+    second = local(readme_name, 0, readme_crc, len(readme), len(readme)) + readme
+    directory = central(name, 8, crc, claimed, size, 0) + central(
+        readme_name, 0, readme_crc, len(readme), len(readme), len(first)
+    )
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, 2, 2, len(directory), len(first) + len(second), 0
+    )
+    path.write_bytes(first + second + directory + end)

@@ -47,6 +47,12 @@ class PracticeSites:
     ``etma_viewstate_bytes``: when above 0, eTMA's search form (the admin page) carries a hidden
     ``__VIEWSTATE`` field with a value of that many bytes, as ASP.NET pages do (real ones run to
     hundreds of KB); the helper posts it back with every search. 0 (the default) adds none.
+
+    Slow and huge attacks read ``hostile_drip_interval`` (seconds between the bytes of a dripped
+    page), ``hostile_huge_page_bytes`` (size of the huge page), ``hostile_stream_max_bytes``
+    (where an endless download gives up) and ``hostile_stream_pause`` (seconds between its 64 KiB
+    chunks; 0 = as fast as the helper reads). Each such response also ends after
+    ``hostile.SLOW_ATTACK_SECONDS``, when the helper hangs up, or when the sites stop.
     """
 
     OSCAR_LOGIN: tuple[str, str] = ("tutor", "oscar-demo")
@@ -71,6 +77,10 @@ class PracticeSites:
         self.etma_hostile: dict[str, str] = {}
         self.hostile_redirect_to: str | None = None
         self.hostile_outside = "/tmp/etma-hostile-outside"
+        self.hostile_drip_interval = 0.05
+        self.hostile_huge_page_bytes = 40_000_000
+        self.hostile_stream_max_bytes = 64 << 20
+        self.hostile_stream_pause = 0.0
         self.verbose = verbose
         self.oscar_sessions = SessionStore()
         self.etma_sessions = SessionStore()
