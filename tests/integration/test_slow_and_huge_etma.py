@@ -179,12 +179,26 @@ def test_a_download_that_never_ends_fails_by_its_deadline(slow_sites, cohort, tm
     assert not list(zip_path.parent.glob("*"))
 
 
+def test_a_retry_after_of_an_hour_is_not_obeyed(slow_sites, cohort):
+    """503 with Retry-After: 3600: waits between retries are capped, and the deadline ends
+    the request while it waits."""
+    (victim,) = students(cohort, 1)
+    slow_sites.etma_hostile = {victim: "page_retry_after"}
+    session = session_for(slow_sites, Limits(page_deadline=1.5))
+    session.search_form()
+    err, took = timed(session.student_page, "TM351", victim)
+    assert isinstance(err, StudentFailed), err
+    assert "took longer than 1.5 s" in str(err)
+    assert took < 3.5
+
+
 # --- 2. cancel ends any request in flight within a second ------------------------------------
 
 
-@pytest.mark.parametrize("attack", ["page_drip", "page_stall_headers"])
+@pytest.mark.parametrize("attack", ["page_drip", "page_stall_headers", "page_retry_after"])
 def test_cancel_ends_a_page_request_within_a_second(slow_sites, cohort, attack):
-    """Reading a dripped body, or waiting for headers that never come: both end at once."""
+    """Reading a dripped body, waiting for headers that never come, or waiting to retry: each
+    ends at once."""
     (victim,) = students(cohort, 1)
     slow_sites.etma_hostile = {victim: attack}
     session = session_for(slow_sites)  # default limits: 60 s reads, a 120 s deadline

@@ -310,6 +310,13 @@ class EtmaHandler(PageHandler):
             self._stall()
         elif attack in ("page_huge", "page_huge_unannounced"):
             self._huge_page(announced=attack == "page_huge")
+        elif attack == "page_retry_after":
+            self.send_page(
+                "Service unavailable",
+                "<h1>Service Unavailable</h1><p>Come back in an hour.</p>",
+                status=503,
+                headers=(("Retry-After", "3600"),),
+            )
         else:
             return False
         return True

@@ -51,6 +51,7 @@ PAGE_ATTACKS = frozenset(
         "page_stall_headers",  # the request is read, then nothing at all is sent back
         "page_huge",  # a ``hostile_huge_page_bytes`` page, its Content-Length honest
         "page_huge_unannounced",  # the same page with no Content-Length (ends when closed)
+        "page_retry_after",  # 503 with Retry-After: 3600, every time
     }
 )
 # Every slow or endless response ends by itself after this long, or once the helper hangs up.
