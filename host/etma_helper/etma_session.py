@@ -115,7 +115,7 @@ class SearchFormMissing(StudentFailed):
 
 
 class Cancelled(Exception):
-    """The user cancelled while a transfer was running."""
+    """The user cancelled: the session's requests in flight were cut, and later ones not sent."""
 
 
 class _Stopped(Exception):
