@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -140,6 +141,19 @@ def start_signed_in(
 
 def wait(driver, seconds: float = 20) -> WebDriverWait:
     return WebDriverWait(driver, seconds, poll_frequency=0.02)
+
+
+def wait_for_page_text(driver, text: str, seconds: float = 20) -> None:
+    """Wait until the page's body shows ``text``, across a navigation (while the old page goes,
+    chromedriver may report its nodes as gone: that is not an answer yet)."""
+
+    def shown(d) -> bool:
+        try:
+            return text in d.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            return False
+
+    wait(driver, seconds).until(shown)
 
 
 def log_in(driver, login_url: str, username: str, password: str) -> None:

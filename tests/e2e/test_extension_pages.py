@@ -157,11 +157,7 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(driver, sites, c
     # The tutor submits one row's own form with the filled code: OSCAR accepts it.
     row = driver.find_element(By.CSS_SELECTOR, f'tr[data-etma-pi="{pis[0]}"]')
     row.find_element(By.CSS_SELECTOR, 'input[type="submit"]').click()
-    chromium.wait(driver).until(
-        EC.text_to_be_present_in_element(
-            (By.TAG_NAME, "body"), f"Third marking unlocked for {pis[0]}"
-        )
-    )
+    chromium.wait_for_page_text(driver, f"Third marking unlocked for {pis[0]}")
     assert pis[0] in sites.unlocked
 
 
