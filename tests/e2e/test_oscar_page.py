@@ -4,6 +4,7 @@ messaging, the practice eTMA at the other end, and files checked on disk."""
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from io import BytesIO
 
@@ -78,3 +79,31 @@ def test_expired_etma_session_asks_the_tutor_to_log_in_again(driver, sites, coho
     pi = cohort.students[0].pi
     assert chromium.row_states(driver)[pi] == "needs_login"
     assert "Log in to eTMA again" in status_text(driver, pi)
+
+
+def test_cancel_counts_cancelled_students_apart_from_finished_ones(driver, sites, cohort):
+    sites.latency = 0.2  # slow enough to cancel in the middle; fresh_sites restores it
+    total = len(cohort.students)
+    toolbar = chromium.open_allocation(driver, sites)
+    chromium.click_toolbar(driver, toolbar, "select-all")
+    sites.reset_hits()
+    chromium.click_toolbar(driver, toolbar, "codes")
+    chromium.wait(driver, 60).until(lambda d: sites.etma_hits[("POST", "/etma/student")] >= 3)
+    chromium.click_toolbar(driver, toolbar, "cancel")
+    chromium.wait_for_message(driver, toolbar, "Cancelled", timeout=60)
+
+    progress = toolbar.find_element(By.CSS_SELECTOR, '[data-role="progress-text"]')
+    text = chromium.wait(driver, 10).until(lambda d: "finished" in progress.text and progress.text)
+    counted = re.fullmatch(rf"(\d+) of {total} finished, (\d+) cancelled", text)
+    assert counted, text
+    finished, cancelled = map(int, counted.groups())
+    assert cancelled > 0 and finished + cancelled == total
+    states = list(chromium.row_states(driver).values())
+    assert states.count("cancelled") == cancelled
+    assert states.count("done") == finished
+
+    chromium.open_extension_page(driver, "popup/popup.html")
+    job = chromium.wait(driver).until(
+        lambda d: "Cancelled" in (t := d.find_element(By.ID, "job").text) and t
+    )
+    assert f"{finished} of {total} students finished, {cancelled} cancelled" in job
