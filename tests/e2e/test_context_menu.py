@@ -99,3 +99,24 @@ def test_right_click_gets_that_students_code(headed, sites, cohort):
         By.CSS_SELECTOR, f'tr[data-etma-pi="{student.pi}"] td.etma-helper-status'
     ).text
     assert status == f"Code {student.code}"
+
+
+def test_a_page_cannot_point_the_row_menu_at_another_student(headed, sites, cohort):
+    driver, _install, display = headed
+    chosen, other = cohort.students[16], cohort.students[17]
+    chromium.open_allocation(driver, sites)
+    # The page answers the tutor's real right-click with a made-up one on the next row, before
+    # the tutor picks the menu item.
+    driver.execute_script(
+        "const other = document.querySelector(`tr[data-etma-pi='${arguments[0]}'] td`);"
+        "document.addEventListener('contextmenu', (event) => {"
+        "  if (!event.isTrusted) return;"
+        "  setTimeout(() => other.dispatchEvent(new MouseEvent('contextmenu',"
+        "    {bubbles: true, cancelable: true, button: 2})), 0);"
+        "}, true);",
+        other.pi,
+    )
+    choose_from_row_menu(driver, display, chosen.pi, [*TO_SUBMENU, "Down"])
+
+    chromium.wait(driver, 60).until(lambda d: chromium.row_states(d).get(chosen.pi) == "done")
+    assert chromium.row_states(driver).get(other.pi) in (None, "idle")
