@@ -30,6 +30,7 @@ from .etma_session import (
     Cancelled,
     DownloadedZip,
     EtmaSession,
+    Limits,
     SessionExpired,
     StudentFailed,
     TransferCut,
@@ -39,7 +40,7 @@ from .log_safety import log_unexpected
 from .protocol import Job
 from .records import FINAL_STATES, FileEntry, JobSummary, Outcome
 from .site_profile import ProfileError, SiteProfile
-from .unpack import UnsafeZip, move_into, unpack
+from .unpack import UnsafeZip, ZipLimits, move_into, unpack
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +162,12 @@ class BatchRunner:
                 self.job.etma_url,
                 self.job.cookies,
                 profile=self.profile,
-                read_timeout=self.settings.read_timeout,
+                limits=Limits.from_settings(self.settings),
             )
             with self._sessions_lock:
                 self._sessions.append(session)
+            if self.cancelled.is_set():  # a cancel that came before this session was listed
+                session.abort()
             # The search form is the same for every student: one worker reads it, all use it.
             with self._form_lock:
                 if self._search_form is None:
@@ -381,7 +384,11 @@ class BatchRunner:
         staging = downloaded.path.parent
         try:
             self._check_disk()
-            files = unpack(downloaded.path, staging / "files")
+            files = unpack(
+                downloaded.path,
+                staging / "files",
+                ZipLimits(max_total_bytes=self.settings.max_unpacked_bytes),
+            )
             target = self.folder / pi
             move_into(staging / "files", target, [f.path for f in files])
         finally:

@@ -211,7 +211,7 @@ def test_each_attack_is_refused_or_made_safe(hostile, cohort, settings, tmp_path
         token = hostile.etma_sessions.create("K7M2-Q9XD-7F3A-SESSION-42")
         cookies = (Cookie("ETMA_SESSION", token, ETMA_HOST),)
     secret = secret_of(cookies)
-    module = settings.download_root / "TM351"
+    module = settings.download_root / "TM351" / "TMA02"
     before = listing(tmp_path.parent)
     summary, events = run(make_job(hostile, [victim, *others], cookies=cookies), settings)
     after = listing(tmp_path.parent)
@@ -266,7 +266,7 @@ def test_a_redirect_elsewhere_carries_no_cookie(
     victim = others.pop()
     hostile.etma_hostile = {victim: attack}
     cookies = login_cookies(hostile)
-    module = settings.download_root / "TM351"
+    module = settings.download_root / "TM351" / "TMA02"
     before = listing(tmp_path.parent)
     one_worker = type(settings)(download_root=settings.download_root, concurrency=1)
     summary, events = run(make_job(hostile, [first, *others, victim], cookies=cookies), one_worker)
@@ -333,7 +333,7 @@ def test_the_real_helper_leaks_the_cookie_nowhere(hostile, recorders, cohort, tm
     assert final[victim]["state"] == "needs_login"
     assert recorders[0].requests and recorders[0].cookies_seen() == []
 
-    module = tmp_path / "home" / "eTMA" / "TM351"
+    module = tmp_path / "home" / "eTMA" / "TM351" / "TMA02"
     assert_nothing_escaped(before, after, module, [*pis, victim], tmp_path)
     log = tmp_path / "home" / "state" / "etma_helper" / "log" / "helper.log"
     assert log.exists()

@@ -42,9 +42,14 @@ def handle(host, message: dict) -> Reply:
 
     def search() -> dict:
         from ..batch import load_profile
-        from ..etma_session import Cancelled, EtmaSession, SessionExpired, StudentFailed
+        from ..etma_session import Cancelled, EtmaSession, Limits, SessionExpired, StudentFailed
 
-        session = EtmaSession(job.etma_url, job.cookies, profile=load_profile(settings))
+        session = EtmaSession(
+            job.etma_url,
+            job.cookies,
+            profile=load_profile(settings),
+            limits=Limits.from_settings(settings),
+        )
         try:
             form = session.search_form()
         except SessionExpired as err:
