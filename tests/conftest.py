@@ -31,14 +31,19 @@ def sites(cohort):
 @pytest.fixture
 def fresh_sites(sites):
     """The shared sites with knobs reset before and after a test."""
-    sites.latency = 0.0
-    sites.zip_pad_to = None
-    sites.faults = Faults()
+    reset(sites)
     sites.reset_hits()
     yield sites
+    reset(sites)
+
+
+def reset(sites: PracticeSites) -> None:
+    """Every knob a test may turn, back to an ordinary site."""
     sites.latency = 0.0
     sites.zip_pad_to = None
     sites.faults = Faults()
+    sites.etma_viewstate_bytes = 0
+    sites.etma_hostile = {}
 
 
 def etma_admin_url(sites: PracticeSites) -> str:
