@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
 from tests import chromium
 
@@ -119,6 +120,7 @@ def pages(cohort, tmp_path_factory):
             "/oscar/nomodule": allocation_page(students, module=False),
             "/students/list": allocation_page(students),
             "/oscar/workAllocation": allocation_page(students),
+            "/tutor/allocation": allocation_page(students),
         },
     )
     yield served
@@ -270,3 +272,32 @@ def test_pages_elsewhere_on_the_university_domain_get_nothing(driver, pages, coh
     assert len(driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")) == len(
         cohort.students
     )
+
+
+def save_oscar_patterns(driver, patterns: str, expected: str) -> None:
+    """Write the OSCAR pages on the options page and save them, as a tutor would."""
+    chromium.open_extension_page(driver, "options/options.html")
+    field = chromium.wait(driver).until(EC.element_to_be_clickable((By.ID, "oscar-patterns")))
+    field.clear()
+    if patterns:
+        field.send_keys(patterns)
+    driver.find_element(By.CSS_SELECTOR, "#oscar-pages button[type=submit]").click()
+    chromium.wait(driver).until(EC.text_to_be_present_in_element((By.ID, "oscar-status"), expected))
+
+
+def test_a_tutor_adds_their_own_oscar_address_on_the_options_page(driver, pages, cohort):
+    page = pages.http("/tutor/allocation?module=TM351")
+    driver.get(page)
+    time.sleep(1)  # content scripts run at document_idle
+    assert not driver.find_elements(By.CSS_SELECTOR, "#etma-helper-toolbar")
+    try:
+        save_oscar_patterns(driver, "http://127.0.0.1/tutor/*", "Reload those OSCAR pages")
+        driver.get(page)
+        toolbar_of(driver)
+        boxes = driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")
+        assert len(boxes) == len(cohort.students)
+    finally:
+        save_oscar_patterns(driver, "", "Saved.")
+    driver.get(page)
+    time.sleep(1)
+    assert not driver.find_elements(By.CSS_SELECTOR, "#etma-helper-toolbar")
