@@ -796,10 +796,12 @@ function submitSearchForm(form) {
   element.action = action.href;
   element.style.display = "none";
   const onPage = [...document.forms];
-  // The page's own search form: the one posting where the helper's does, else one holding the field.
-  const sameForm = onPage.find((candidate) => new URL(candidate.getAttribute("action") || "", location.href).href === action.href);
+  const postsTo = (candidate) => new URL(candidate.getAttribute("action") || "", location.href).href;
+  // The page's own search form (posting where the helper's does) first, then any form holding it.
+  const sources = [...onPage.filter((candidate) => postsTo(candidate) === action.href), ...onPage];
   const pageValue = (name) => {
-    const field = [sameForm, ...onPage].find((candidate) => candidate?.elements.namedItem(name))?.elements.namedItem(name);
+    const field = sources.map((candidate) => candidate.elements.namedItem(name)).find(Boolean);
+    // Several fields of one name: the first one's value (a hidden state field is one field).
     const single = field instanceof RadioNodeList ? field[0] : field;
     return single && "value" in single ? String(single.value) : null;
   };
