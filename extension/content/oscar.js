@@ -785,8 +785,19 @@
     if (summary.action !== "codes" && summary.folder) where.push(`files in ${summary.folder}`);
     if (summary.codes_csv) where.push(`codes in ${summary.codes_csv}`);
     let text = parts.join(", ") + (where.length ? ` — ${where.join(", ")}` : "");
+    // How the files got to the folder the summary names, when not simply fetched now.
+    const how = summary.how || {};
+    const copiedFrom = Array.isArray(summary.copied_from) ? summary.copied_from : [];
+    const notes = [];
+    if (how.copied) notes.push(`${plural(how.copied, "student")}' files copied from ${copiedFrom.join(", ") || "an earlier download"} (checked)`);
+    if (how.fetched_again) notes.push(`${plural(how.fetched_again, "student")} fetched again (the earlier download elsewhere was missing or changed)`);
+    if (how.already_downloaded) notes.push(`${plural(how.already_downloaded, "student")} already there from an earlier run`);
+    if (notes.length) text += `. ${notes.join("; ")}.`;
     let kind = counts.failed ? "error" : "done";
-    if (summary.outcome === "needs_login") {
+    if (summary.outcome === "disk_full") {
+      text = `Stopped: ${summary.stopped_because || "the disk is nearly full."} ${text}`;
+      kind = "error";
+    } else if (summary.outcome === "needs_login") {
       text = `Log in to eTMA again, then run the same job to finish the rest. ${text}`;
       kind = "error";
     } else if (summary.outcome === "cancelled") {

@@ -81,9 +81,11 @@ function showJob(job) {
   else if (job.error) state = "Stopped";
   else if (cancelled || job.summary?.outcome === "cancelled") {
     state = `Cancelled: ${finished} of ${plural(total, "student")} finished${cancelledWords}`;
-  }
+  } else if (job.summary?.outcome === "disk_full") state = "Stopped: the disk is nearly full";
+  else if (job.summary?.outcome === "needs_login") state = "Stopped: log in to eTMA again, then run it again";
   const parts = [title, progress, element("p", { class: "muted" }, state), countsLine(job.summary?.counts ?? counts)];
   if (job.error) parts.push(element("p", { class: "failed" }, job.error.text));
+  if (job.summary?.stopped_because) parts.push(element("p", { class: "failed" }, String(job.summary.stopped_because)));
   jobBox.replaceChildren(...parts);
   return Boolean(job.running);
 }
