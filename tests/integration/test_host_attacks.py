@@ -42,6 +42,18 @@ def wire_cookies(sites) -> list[dict]:
     ]
 
 
+def search_request(sites, pi: str) -> dict:
+    """``student_search`` for one student, as the extension sends it."""
+    return {
+        "id": "search",
+        "action": "student_search",
+        "etma_url": etma_admin_url(sites),
+        "module": "TM351",
+        "pi": pi,
+        "cookies": wire_cookies(sites),
+    }
+
+
 def test_deeply_nested_json_gets_bad_message_and_the_helper_keeps_serving(host):
     host.send_raw(b"[" * 100_000 + b"]" * 100_000)
     reply = host.receive(timeout=10)
@@ -83,16 +95,7 @@ def test_hello_and_cancel_answer_at_once_while_a_student_search_waits_on_etma(
 ):
     hello(host)
     fresh_sites.latency = 3.0  # every eTMA page takes three seconds
-    host.send(
-        {
-            "id": "search",
-            "action": "student_search",
-            "etma_url": etma_admin_url(fresh_sites),
-            "module": "TM351",
-            "pi": cohort.students[0].pi,
-            "cookies": wire_cookies(fresh_sites),
-        }
-    )
+    host.send(search_request(fresh_sites, cohort.students[0].pi))
     started = time.monotonic()
     host.send({"id": "ping", "action": "hello", "protocol": PROTOCOL_VERSION})
     first = host.receive(timeout=10)
@@ -107,16 +110,7 @@ def test_student_search_works_against_a_form_with_a_300_kb_hidden_field(host, fr
     hello(host)
     fresh_sites.etma_viewstate_bytes = 300_000
     try:
-        host.send(
-            {
-                "id": "search",
-                "action": "student_search",
-                "etma_url": etma_admin_url(fresh_sites),
-                "module": "TM351",
-                "pi": cohort.students[0].pi,
-                "cookies": wire_cookies(fresh_sites),
-            }
-        )
+        host.send(search_request(fresh_sites, cohort.students[0].pi))
         reply = host.receive(timeout=30)
     finally:
         fresh_sites.etma_viewstate_bytes = 0
