@@ -218,7 +218,7 @@ def test_cancel_ends_a_connect_that_hangs_within_a_second():
     port = server.getsockname()[1]
     fillers = []
     try:
-        for _ in range(4):  # fill the accept queue until a connect no longer completes
+        for _ in range(8):  # fill the accept queue until a connect no longer completes
             filler = socket.socket()
             filler.settimeout(0.3)
             fillers.append(filler)
@@ -226,8 +226,8 @@ def test_cancel_ends_a_connect_that_hangs_within_a_second():
                 filler.connect(("127.0.0.1", port))
             except TimeoutError:
                 break
-        else:
-            pytest.skip("this system completes every connect; cannot make one hang")
+        else:  # Linux drops the SYN once the backlog is full; anything else cannot prove this
+            pytest.fail("every connect completed: this system cannot make a connect hang")
         session = EtmaSession(
             f"http://127.0.0.1:{port}/etma/admin", (), limits=Limits(connect_timeout=30)
         )
