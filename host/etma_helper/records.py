@@ -8,7 +8,10 @@ MAX_FILES_IN_MESSAGE = 200
 #: Bytes of file names one progress message may carry (frames must stay under 1 MB; a zip can
 #: hold thousands of deeply nested long names).
 MAX_FILE_NAME_BYTES = 64 * 1024
+#: The states a student ends a job in.
 FINAL_STATES = ("done", "failed", "needs_login", "cancelled")
+#: Every state a student of a job can be in, in the order a job moves through them.
+STATES = ("queued", "working", *FINAL_STATES)
 
 
 @dataclass(frozen=True)
