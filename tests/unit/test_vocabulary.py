@@ -63,7 +63,9 @@ def helper_error_params() -> dict[str, set[str]]:
 def documented_errors() -> dict[int, tuple[str, set[str]]]:
     """PROTOCOL.md's error table: code → (name, params)."""
     rows = re.findall(r"^\| (\d+) \| `([a-z_]+)` \| ([^|]*) \|", PROTOCOL_MD.read_text(), re.M)
-    return {int(code): (name, set(re.findall(r"`([a-z_]+)`", params))) for code, name, params in rows}
+    return {
+        int(code): (name, set(re.findall(r"`([a-z_]+)`", params))) for code, name, params in rows
+    }
 
 
 def test_error_codes_match_the_helpers_catalogue(vocabulary):
