@@ -82,7 +82,8 @@ def shown(command: list[str]) -> str:
 def test_eslint_finds_no_problems(node):
     command = [*tool(node, "eslint", "bin/eslint.js"), "--max-warnings", "0", "."]
     done = run(command, timeout=180)
-    assert done.returncode == 0, f"{shown(command)} found problems:\n{done.stdout}{done.stderr}"
+    if done.returncode != 0:
+        pytest.fail(f"{shown(command)} found problems:\n{done.stdout}{done.stderr}", pytrace=False)
 
 
 def test_web_ext_lint_finds_no_errors(node):
@@ -110,9 +111,8 @@ def test_web_ext_lint_finds_no_errors(node):
         for message in report.get(kind, [])
     ]
     print("\n".join(lines))
-    assert report["summary"]["errors"] == 0 and done.returncode == 0, (
-        f"{shown(command)}:\n" + "\n".join(lines) + done.stderr
-    )
+    if report["summary"]["errors"] or done.returncode != 0:
+        pytest.fail(f"{shown(command)}:\n" + "\n".join(lines) + done.stderr, pytrace=False)
 
 
 def test_javascript_unit_tests_pass(node):
@@ -122,4 +122,5 @@ def test_javascript_unit_tests_pass(node):
     assert files, f"no JavaScript tests in {JS_TESTS.relative_to(ROOT)}"
     command = [node, "--test", *files]
     done = run(command, timeout=180)
-    assert done.returncode == 0, f"{shown(command)} failed:\n{done.stdout}{done.stderr}"
+    if done.returncode != 0:
+        pytest.fail(f"{shown(command)} failed:\n{done.stdout}{done.stderr}", pytrace=False)
