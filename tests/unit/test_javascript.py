@@ -71,7 +71,11 @@ def run(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
             check=False,
         )
     except subprocess.TimeoutExpired as error:
-        pytest.fail(f"{shown(command)} took longer than {timeout} s:\n{error.stdout}{error.stderr}")
+        # What the tool printed before it was stopped comes as bytes, or None, whatever `text` says.
+        printed = b"".join(out or b"" for out in (error.stdout, error.stderr))
+        pytest.fail(
+            f"{shown(command)} took longer than {timeout} s:\n{printed.decode(errors='replace')}"
+        )
 
 
 def shown(command: list[str]) -> str:
