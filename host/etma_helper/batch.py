@@ -237,12 +237,16 @@ class BatchRunner:
     def _fetch_one(self, pi: str) -> Outcome | Future[Outcome]:
         """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
         if self.cancelled.is_set():
-            return self._finish(Outcome(pi, "cancelled", "Cancelled before it started."))
+            return self._finish(
+                Outcome(pi=pi, state="cancelled", reason="Cancelled before it started.")
+            )
         if self.disk_full.is_set():
-            return self._finish(Outcome(pi, "failed", disk_full_reason(self.folder)))
+            return self._finish(
+                Outcome(pi=pi, state="failed", reason=disk_full_reason(self.folder))
+            )
         if self.login_lost.is_set():
-            return self._finish(Outcome(pi, "needs_login", NEEDS_LOGIN))
-        self.emit(Outcome(pi, "working"))
+            return self._finish(Outcome(pi=pi, state="needs_login", reason=NEEDS_LOGIN))
+        self.emit(Outcome(pi=pi, state="working"))
         earlier = self._guarded(pi, self._earlier_download, pi)
         if earlier is not None:
             return self._finish(earlier)
@@ -349,16 +353,27 @@ class BatchRunner:
         session = self._session()
         page = session.student_page(self.job.module, pi)
         if page.code is None and page.download is None:
-            return Outcome(pi, "failed", page.problem or "eTMA shows nothing for this student.")
+            return Outcome(
+                pi=pi,
+                state="failed",
+                reason=page.problem or "eTMA shows nothing for this student.",
+            )
         code = page.code or ""
         if code:
             self._codes[pi] = code
         if self.job.action == "codes":
             if not code:
-                return Outcome(pi, "failed", "eTMA's page shows no confirmation code.")
-            return Outcome(pi, "done", code=code)
+                return Outcome(
+                    pi=pi, state="failed", reason="eTMA's page shows no confirmation code."
+                )
+            return Outcome(pi=pi, state="done", code=code)
         if page.download is None:
-            return Outcome(pi, "failed", "No files have been submitted for this assignment.", code)
+            return Outcome(
+                pi=pi,
+                state="failed",
+                reason="No files have been submitted for this assignment.",
+                code=code,
+            )
         self._check_disk()
         staging = self.folder / STAGING / pi
         shutil.rmtree(staging, ignore_errors=True)

@@ -23,9 +23,12 @@ class FileEntry:
     sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
-    """One student's state in a job: reported as it changes, recorded in the ledger when final."""
+    """One student's state in a job: reported as it changes, recorded in the ledger when final.
+
+    Built by keyword only, so a field added or moved can never shift another's value.
+    """
 
     pi: str
     state: str
