@@ -10,7 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..config import Settings, config_path
+from ..config import CONCURRENCY, Settings, config_path, number_problem
 from ..errors import ErrorCode, ProtocolError
 from . import Reply
 
@@ -50,9 +50,12 @@ def _download_root(raw: object) -> Path:
 
 
 def _concurrency(raw: object) -> int:
-    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 16:
+    _, low, high = CONCURRENCY
+    if number_problem("concurrency", raw) or not low <= raw <= high:
         raise ProtocolError(
-            ErrorCode.INVALID_FIELD, "Students at once must be 1 to 16.", field="concurrency"
+            ErrorCode.INVALID_FIELD,
+            f"Students at once must be {low} to {high}.",
+            field="concurrency",
         )
     return raw
 
