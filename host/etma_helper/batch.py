@@ -37,8 +37,7 @@ from .etma_session import (
 )
 from .ledger import Ledger
 from .log_safety import log_unexpected
-from .protocol import Job
-from .records import FINAL_STATES, FileEntry, JobSummary, Outcome
+from .records import FINAL_STATES, FileEntry, Job, JobSummary, Outcome
 from .site_profile import ProfileError, SiteProfile
 from .unpack import UnsafeZip, ZipLimits, move_into, unpack
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from . import __version__
 from .config import Settings, config_path
 from .errors import ProtocolError
-from .protocol import MODULE_PATTERN, Job, check_etma_url, normalise_assignment, normalise_pi
+from .protocol import MODULE_PATTERN, check_etma_url, normalise_assignment, normalise_pi
+from .records import Job
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 EXIT_DISK_FULL = 5

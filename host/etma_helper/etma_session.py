@@ -47,7 +47,7 @@ from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .config import LIMITS
-from .protocol import Cookie
+from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .etma_session import EtmaSession, SearchFormMissing, SessionExpired, StudentFailed
-from .protocol import Cookie
+from .records import Cookie
 from .site_profile import SiteProfile
 
 LOG_IN_AGAIN = (

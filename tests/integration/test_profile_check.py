@@ -9,7 +9,7 @@ import pytest
 from etma_helper.batch import BatchRunner
 from etma_helper.etma_session import EtmaSession
 from etma_helper.profile_check import check_profile, format_report
-from etma_helper.protocol import Job
+from etma_helper.records import Job
 from etma_helper.site_profile import SiteProfile
 from tests.conftest import etma_admin_url, login_cookies
 
