@@ -38,7 +38,7 @@ from .etma_session import (
 from .ledger import Ledger
 from .log_safety import log_unexpected
 from .records import FINAL_STATES, FileEntry, Job, JobSummary, Outcome
-from .site_profile import ProfileError, SiteProfile
+from .site_profile import load_profile
 from .unpack import UnsafeZip, ZipLimits, move_into, unpack
 
 log = logging.getLogger(__name__)
@@ -99,16 +99,6 @@ def job_folder(settings: Settings, module: str, assignment: str = "") -> Path:
     return folder
 
 
-def load_profile(settings: Settings) -> SiteProfile:
-    """The site profile the settings name (or the built-in one), or a clear job error."""
-    try:
-        return SiteProfile.load(settings.profile)
-    except ProfileError as err:
-        raise ProtocolError(
-            ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(settings.profile)
-        ) from err
-
-
 class BatchRunner:
     """Fetches one job's students with a bounded number of workers, recording each outcome."""
 
@@ -129,7 +119,7 @@ class BatchRunner:
             raise ProtocolError(
                 ErrorCode.DISK_FULL, disk_full_reason(self.folder), folder=str(self.folder)
             )
-        self.profile = load_profile(settings)
+        self.profile = load_profile(settings)  # ProfileError: the caller says it its way
         self.ledger = ledger if ledger is not None else Ledger()
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()

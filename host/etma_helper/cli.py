@@ -176,6 +176,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _run_job(args: argparse.Namespace) -> int:
     from .batch import BatchRunner
+    from .site_profile import ProfileError
 
     job = _build_job(args)
     settings = Settings.load()
@@ -198,6 +199,9 @@ def _run_job(args: argparse.Namespace) -> int:
     except ProtocolError as err:
         bar.close()
         raise UsageError(err.message) from None
+    except ProfileError as err:
+        bar.close()
+        raise UsageError(str(err)) from None
     try:
         summary = runner.run()
     except KeyboardInterrupt:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ErrorCode, ProtocolError
 
 
 @dataclass
@@ -18,3 +21,8 @@ class Reply:
     data: dict | None = None
     then: Callable[[], None] | None = None
     later: Callable[[], dict] | None = None
+
+
+def profile_unusable(err: ValueError, profile: Path | None) -> ProtocolError:
+    """A site profile that cannot be used (a ``ProfileError``), as the browser is told it."""
+    return ProtocolError(ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(profile))

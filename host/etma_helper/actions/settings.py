@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import CONCURRENCY, Settings, config_path, number_problem
 from ..errors import ErrorCode, ProtocolError
-from . import Reply
+from . import Reply, profile_unusable
 
 
 def _download_root(raw: object) -> Path:
@@ -73,7 +73,7 @@ def _profile(raw: object) -> Path | None:
     try:
         SiteProfile.load(path)
     except ProfileError as err:
-        raise ProtocolError(ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(path)) from err
+        raise profile_unusable(err, path) from err
     return path
 
 

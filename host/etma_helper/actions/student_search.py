@@ -11,7 +11,7 @@ from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..framing import MAX_OUTGOING, encode
 from ..protocol import parse_job
-from . import Reply
+from . import Reply, profile_unusable
 
 #: Bytes of form fields a reply may carry; the rest of a frame is left for the envelope.
 FIELDS_BUDGET = MAX_OUTGOING - 16 * 1024
@@ -41,13 +41,17 @@ def handle(host, message: dict) -> Reply:
     settings = Settings.load()
 
     def search() -> dict:
-        from ..batch import load_profile
         from ..etma_session import Cancelled, EtmaSession, Limits, SessionExpired, StudentFailed
+        from ..site_profile import ProfileError, load_profile
 
+        try:
+            profile = load_profile(settings)
+        except ProfileError as err:
+            raise profile_unusable(err, settings.profile) from err
         session = EtmaSession(
             job.etma_url,
             job.cookies,
-            profile=load_profile(settings),
+            profile=profile,
             limits=Limits.from_settings(settings),
         )
         try:
