@@ -10,14 +10,13 @@ ProtocolError with the field it is about.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ErrorCode, ProtocolError
 from .records import Cookie, Job
 
-ACTIONS = ("hello", "download", "codes", "cancel", "jobs", "settings", "open", "student_search")
-JOB_ACTIONS = ("download", "codes")
 MAX_PIS = 5000
 
 # PIs are a letter and seven digits, perhaps with a check character nobody has published:
@@ -60,12 +59,13 @@ def request_id(message: Any) -> str:
     return ""
 
 
-def parse_action(message: Any) -> str:
-    """Return the request's action, or raise if it is not one we know."""
+def parse_action(message: Any, known: Collection[str]) -> str:
+    """Return the request's action, or raise if it is not one of ``known`` (the host's handler
+    table, the one list of actions)."""
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "A request must be a JSON object.")
     action = message.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in known:
         raise ProtocolError(
             ErrorCode.UNKNOWN_ACTION, f"Unknown action {action!r}.", action=str(action)[:40]
         )
