@@ -11,6 +11,7 @@ their files are in the folder this job writes to.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -136,6 +137,7 @@ class BatchRunner:
         self._search_form = None
         self._form_lock = threading.Lock()
         self._unpackers: ThreadPoolExecutor
+        self._open_sessions: contextlib.ExitStack  # the sessions run() closes as it ends
 
     def cancel(self) -> None:
         """Stop new work now and cut in-flight transfers."""
@@ -155,6 +157,7 @@ class BatchRunner:
             )
             with self._sessions_lock:
                 self._sessions.append(session)
+                self._open_sessions.enter_context(session)  # closed when run() ends
             if self.cancelled.is_set():  # a cancel that came before this session was listed
                 session.abort()
             # The search form is the same for every student: one worker reads it, all use it.
@@ -179,15 +182,15 @@ class BatchRunner:
         # pandas takes a noticeable moment to import: do it while the network is busy.
         threading.Thread(target=_warm_up_export, daemon=True).start()
         workers = min(self.settings.concurrency, len(job.pis))
+        # Left in reverse order: the pools finish their work, then every worker's session
+        # closes, even when something unexpected ends the job early.
         with (
+            contextlib.ExitStack() as self._open_sessions,
             ThreadPoolExecutor(workers, thread_name_prefix="etma") as fetchers,
             ThreadPoolExecutor(UNPACKERS, thread_name_prefix="unpack") as self._unpackers,
         ):
             stages = list(fetchers.map(self._fetch_one, job.pis))
             records = [s.result() if isinstance(s, Future) else s for s in stages]
-        with self._sessions_lock:
-            for session in self._sessions:
-                session.close()
         shutil.rmtree(self.folder / STAGING, ignore_errors=True)
         codes_csv = None
         if any(r.code for r in records):

@@ -48,14 +48,10 @@ def handle(host, message: dict) -> Reply:
             profile = load_profile(settings)
         except ProfileError as err:
             raise profile_unusable(err, settings.profile) from err
-        session = EtmaSession(
-            job.etma_url,
-            job.cookies,
-            profile=profile,
-            limits=Limits.from_settings(settings),
-        )
+        limits = Limits.from_settings(settings)
         try:
-            form = session.search_form()
+            with EtmaSession(job.etma_url, job.cookies, profile=profile, limits=limits) as session:
+                form = session.search_form()
         except SessionExpired as err:
             raise ProtocolError(
                 ErrorCode.NEEDS_LOGIN,
@@ -63,8 +59,6 @@ def handle(host, message: dict) -> Reply:
             ) from err
         except (StudentFailed, Cancelled) as err:
             raise ProtocolError(ErrorCode.SEARCH_FORM_MISSING, str(err)) from err
-        finally:
-            session.close()
         pairs = form.form.payload(**{form.module_field: job.module, form.pi_field: job.pis[0]})
         fields, page_fields = fit_fields(pairs, keep={form.module_field, form.pi_field})
         data = {
