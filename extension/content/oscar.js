@@ -1,6 +1,6 @@
 /*
- * eTMA Helper on the OSCAR work-allocation page — start-up and wiring: finds the student table,
- * then listens to the tutor's clicks, the background's
+ * eTMA Helper on the OSCAR work-allocation page — start-up and wiring: finds the student table
+ * (now, or when the page renders it later), then listens to the tutor's clicks, the background's
  * messages and the page's re-renders, and sends each toolbar action to the part that does it.
  *
  * The content script is these classic scripts, run in this order (manifest.json's content_scripts
@@ -32,7 +32,7 @@
  * own memory of the rows it enhanced, never from attributes the page could rewrite afterwards.
  *
  * Timed on the page's performance timeline, for the benchmark: "etma-helper:inject" — the first
- * look for the table and its enhancement; "etma-helper:render"
+ * look for the table and its enhancement (again when a late table is found); "etma-helper:render"
  * — each frame's painting of pending progress (content/jobs.js).
  *
  * Test hooks (kept stable): rows get data-etma-pi and data-etma-state (written for tests and
@@ -61,8 +61,10 @@
   const { api } = globalThis.etmaShared;
 
   const OWN_SELECTOR = `.${OWN_CELL}, #${TOOLBAR_ID}`;
-  /** How long the page's changes settle before the table is re-attached. */
+  /** How long the page's changes settle before the table is looked for or re-attached. */
   const SETTLE_MS = 150;
+  /** How long a page without a student table is watched for one rendered late. */
+  const LATE_TABLE_WATCH_MS = 120_000;
 
   function onToolbarAction(action) {
     switch (action) {
@@ -114,6 +116,31 @@
     page.observer.observe(document.body, { childList: true, subtree: true });
   }
 
+  /**
+   * No student table yet: the page may render it from script. Look again once the page's changes
+   * settle, at most once per SETTLE_MS whatever the page does (the observer's callback only sets a
+   * timer), until the table is found or LATE_TABLE_WATCH_MS have passed; then stop watching.
+   */
+  function watchForLateTable() {
+    let timer = null;
+    const stop = () => {
+      observer.disconnect();
+      clearTimeout(timer);
+      clearTimeout(deadline);
+    };
+    const look = guard(() => {
+      timer = null;
+      if (!timedEnhance(false)) return;
+      stop();
+      wire();
+    });
+    const observer = new MutationObserver(() => {
+      timer ??= setTimeout(look, SETTLE_MS);
+    });
+    const deadline = setTimeout(stop, LATE_TABLE_WATCH_MS);
+    observer.observe(document.body, { childList: true, subtree: true });
+  }
+
   /** Listen to the tutor, the background and the page, once the table is enhanced. */
   function wire() {
     document.addEventListener("click", guard(trustedOnly((event) => {
@@ -153,6 +180,7 @@
   function start() {
     if (!document.body) return;
     if (timedEnhance(true)) wire();
+    else watchForLateTable();
   }
 
   guard(start)();
