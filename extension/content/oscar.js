@@ -3,8 +3,8 @@
  * (now, or when the page renders it later), then listens to the tutor's clicks, the background's
  * messages and the page's re-renders, and sends each toolbar action to the part that does it.
  *
- * The content script is these classic scripts, run in this order (manifest.json's content_scripts
- * and the background's registration for the tutor's own OSCAR pages list the same files):
+ * The content script is these classic scripts, run in this order: manifest.json's content_scripts
+ * lists them, and the background registers that same list for the tutor's own OSCAR pages:
  *   lib/protocol.js    the vocabulary shared with the helper (globalThis.etmaProtocol)
  *   lib/dom.js         element() and withCommand() (globalThis.etmaDom)
  *   lib/shared.js      asking the background, counts in words (globalThis.etmaShared)
