@@ -109,7 +109,8 @@ export function missingActionProblem(helperVersion) {
  */
 export function helperErrorProblem(message) {
   if (message.code === ERRORS.PROTOCOL_MISMATCH.code) {
-    return outdatedHelperProblem(message.params?.protocol, message.version);
+    // The helper names its own protocol `helper_protocol` (ERRORS.PROTOCOL_MISMATCH.params).
+    return outdatedHelperProblem(message.params?.helper_protocol, message.version);
   }
   if (message.code === ERRORS.UNKNOWN_ACTION.code) {
     return {
