@@ -91,9 +91,11 @@ class BiDi:
 
     def quit(self) -> None:
         """Stop Firefox, politely if it answers, and kill its process group if it does not."""
+        answered = False
         try:
             if self.socket is not None:
                 self.command("browser.close", {}, timeout=5)
+                answered = True
         except Exception:
             pass
         finally:
@@ -101,7 +103,7 @@ class BiDi:
                 self.socket.close()
                 self.socket = None
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=10 if answered else 0.5)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)

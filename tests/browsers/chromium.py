@@ -48,6 +48,8 @@ TEST_FLAGS = [
     "--ignore-certificate-errors",
 ]
 PAGE_LOAD_SECONDS = 30
+# Every WebDriver command's answer has this deadline (Selenium's own default is none at all).
+COMMAND_SECONDS = 60
 
 # Find an element in the document or in the toolbar's shadow root; null unless it is shown and
 # enabled (what a user could click).
@@ -98,6 +100,7 @@ class ChromiumSession(BrowserSession):
         env = {**install.env, **({"DISPLAY": display} if display else {})}
         service = Service(CHROMEDRIVER, env=env)
         driver = webdriver.Chrome(service=service, options=options)
+        driver.command_executor.client_config.timeout = COMMAND_SECONDS
         driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
         driver.set_script_timeout(20)
         return cls(driver, install, headed=not headless)
@@ -217,7 +220,7 @@ class ChromiumSession(BrowserSession):
         service = self.driver.service.process
         below = [pid for pid, _ in descendants(service.pid)] if service else []
         try:
-            within(30, self.driver.quit, "quitting Chromium")
+            within(15, self.driver.quit, "quitting Chromium")
         except Exception:  # wedged: kill chromedriver and everything it started
             for pid in [service.pid, *below]:
                 try:

@@ -9,7 +9,6 @@ test fails, a screenshot and the browser's diagnostics are saved and shown with 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests import browsers
 from tests.browsers.helper_install import HelperInstall, install_helper
 from tests.browsers.screen import Screen
 from tests.browsers.session import BrowserSession
+from tests.browsers.shared import Kept
 
 # Chromium registers a helper per profile folder: the shared browser's and the headed one's.
 CHROMIUM_PROFILES = ("chromium", "chromium-headed")
@@ -39,25 +39,6 @@ def browser_name(request) -> str:
 def artefacts(tmp_path_factory) -> Path:
     """Where failing tests' screenshots and diagnostics go (and pictures not for the docs)."""
     return tmp_path_factory.mktemp("browser-artefacts")
-
-
-class Kept:
-    """A browser shared by many tests, started again when it no longer answers."""
-
-    def __init__(self, start: Callable[[], BrowserSession]):
-        self.start, self.session = start, None
-
-    def healthy(self) -> BrowserSession:
-        if self.session is not None and not self.session.responsive():
-            self.close()
-        if self.session is None:
-            self.session = self.start()
-        return self.session
-
-    def close(self) -> None:
-        if self.session is not None:
-            session, self.session = self.session, None
-            session.quit()
 
 
 def tidy(session: BrowserSession) -> None:
