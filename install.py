@@ -38,7 +38,6 @@ this installer needs that the table below does not already, so there is nothing 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -49,27 +48,33 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PureWindowsPath
 
-HOST_NAME = "etma_helper"
-HOST_MODULE = "etma_helper.native_host"
-RECEIPT_NAME = "install-receipt.json"
-VENV_DIR_NAME = "venv"
-PATH_PLACEHOLDER = "@LAUNCHER_PATH@"
 REPO = Path(__file__).resolve().parent
+# Who the helper is and where an install lives come from the helper's own modules, imported from
+# this clone: standard library only (tests/unit/test_install.py checks it), and the doctor uses
+# the same ones, so the installer and the doctor cannot disagree about where things are.
+if str(REPO / "host") not in sys.path:
+    sys.path.insert(0, str(REPO / "host"))
+from etma_helper.identity import HOST_NAME  # noqa: E402
+from etma_helper.locations import (  # noqa: E402
+    PLATFORMS,
+    RECEIPT_NAME,
+    SYSTEM,
+    USER,
+    VENV_DIR_NAME,
+    current_platform,
+    default_prefix,
+    launcher_path,
+    venv_python,
+)
+
+HOST_MODULE = "etma_helper.native_host"
+PATH_PLACEHOLDER = "@LAUNCHER_PATH@"
 MANIFEST_TEMPLATES = {
     "chromium": "chromium-host.json",
     "firefox": "firefox-host.json",
 }
-PLATFORMS = ("linux", "darwin", "win32")
-USER, SYSTEM = "user", "system"
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def current_platform(name: str = sys.platform) -> str:
-    """`sys.platform` folded to one of PLATFORMS (the BSDs read the same folders as Linux)."""
-    if name.startswith("win"):
-        return "win32"
-    return "darwin" if name == "darwin" else "linux"
 
 
 @dataclass(frozen=True)
@@ -306,44 +311,6 @@ class Plan:
 
 
 # --- Paths ---------------------------------------------------------------------------------
-
-
-def default_prefix(
-    home: Path,
-    environ: Mapping[str, str] | None = None,
-    platform: str | None = None,
-    scope: str = USER,
-) -> Path:
-    """Where the helper lives: the user's data folder (as platformdirs' user_data_dir would say),
-    or a machine-wide folder for `--system`."""
-    environ = os.environ if environ is None else environ
-    platform = platform or current_platform()
-    if platform == "win32":
-        if scope == SYSTEM:
-            return Path(environ.get("ProgramFiles") or r"C:\Program Files") / HOST_NAME
-        return Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / HOST_NAME
-    if platform == "darwin":
-        base = Path("/") if scope == SYSTEM else home
-        return base / "Library" / "Application Support" / HOST_NAME
-    if scope == SYSTEM:
-        return Path("/opt") / HOST_NAME
-    xdg = environ.get("XDG_DATA_HOME", "")
-    base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
-    return base / HOST_NAME
-
-
-def venv_python(prefix: Path, platform: str | None = None) -> Path:
-    """The virtual environment's interpreter inside `prefix`."""
-    if (platform or current_platform()) == "win32":
-        return prefix / VENV_DIR_NAME / "Scripts" / "python.exe"
-    return prefix / VENV_DIR_NAME / "bin" / "python"
-
-
-def launcher_path(prefix: Path, platform: str | None = None) -> Path:
-    """The executable the browsers start: a shell script, or a .cmd on Windows."""
-    if (platform or current_platform()) == "win32":
-        return prefix / "etma-helper-host.cmd"
-    return prefix / "etma-helper-host"
 
 
 def launcher_text(python: PurePath, platform: str | None = None) -> str:
@@ -1167,17 +1134,17 @@ def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = N
 # --- The doctor ----------------------------------------------------------------------------
 
 
-def load_doctor(repo: Path = REPO):
-    """The doctor module (host/etma_helper/doctor.py), loaded from the clone by file: it needs
-    only the standard library, so it runs even when the helper's venv is broken."""
-    path = repo / "host" / "etma_helper" / "doctor.py"
-    spec = importlib.util.spec_from_file_location("etma_helper_doctor", path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise InstallError(f"{path} is missing; run install.py from a complete clone.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
+def load_doctor():
+    """The doctor (host/etma_helper/doctor.py), imported from this clone: it and what it imports
+    need only the standard library, so it runs even when the helper's venv is broken."""
+    try:
+        from etma_helper import doctor
+    except ImportError as error:
+        raise InstallError(
+            f"the helper's doctor cannot be loaded from {REPO / 'host'} ({error}); run "
+            "install.py from a complete clone."
+        ) from error
+    return doctor
 
 
 # --- Command line --------------------------------------------------------------------------

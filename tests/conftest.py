@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from etma_helper.config import Settings
-from etma_helper.protocol import Cookie
+from etma_helper.records import Cookie
 from tests.sites import Cohort, Faults, PracticeSites
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import select
-import struct
 import subprocess
 import sys
 import time
+
+from etma_helper.framing import HEADER, pack
 
 CHROMIUM_CALLER = "chrome-extension://cfflekeodohgccooffokbilcglejnhfj/"
 
@@ -36,7 +37,7 @@ class HostProcess:
         )
 
     def send_raw(self, payload: bytes) -> None:
-        self.proc.stdin.write(struct.pack("@I", len(payload)) + payload)
+        self.proc.stdin.write(pack(payload))
         self.proc.stdin.flush()
 
     def send(self, message: dict) -> None:
@@ -63,7 +64,7 @@ class HostProcess:
     def receive(self, timeout: float = 30) -> dict:
         """The next message, or HelperSilent if none arrives within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        (size,) = struct.unpack("@I", self._read_exactly(4, deadline))
+        (size,) = HEADER.unpack(self._read_exactly(HEADER.size, deadline))
         return json.loads(self._read_exactly(size, deadline))
 
     def receive_until(self, kind: str, request_id: str, timeout: float = 60) -> list[dict]:

@@ -5,12 +5,18 @@
  * Test hooks: #etma-url + #status, #oscar-patterns + #oscar-status, #download-root, #concurrency,
  * #profile, #helper-save, #helper-status, .field-error[data-for=download_root|concurrency|profile],
  * #helper-banner[data-state=checking|connected|problem].
+ * A module (options.html loads it with type="module"): the shared lib/ files are classic scripts
+ * imported for their effect, each setting one namespace on globalThis.
  */
-"use strict";
+import "../lib/protocol.js";
+import "../lib/dom.js";
+import "../lib/shared.js";
 
-const api = globalThis.browser ?? globalThis.chrome;
+const { element, withCommand } = globalThis.etmaDom;
+const { api, ask } = globalThis.etmaShared;
 // No eTMA address unless this build packages one (defaults.json: empty in the shipped extension).
-const DEFAULTS = { etmaUrl: "", oscarPatterns: [] };
+const DEFAULTS = globalThis.etmaProtocol.DEFAULT_SETTINGS;
+// The manifest's, not etmaProtocol's: a practice build adds its own pages there.
 const BUILT_IN_OSCAR_PAGES = api.runtime.getManifest().content_scripts[0].matches;
 const MATCH_PATTERN = /^(https?|\*):\/\/(\*|(?:\*\.)?[^/*:]+)(\/.*)$/;
 const HELPER_FIELDS = ["download_root", "concurrency", "profile"];
@@ -21,14 +27,6 @@ function say(where, text, isError = false) {
   const line = $(where);
   line.textContent = text;
   line.classList.toggle("error", isError);
-}
-
-async function ask(message) {
-  try {
-    return await api.runtime.sendMessage(message);
-  } catch (error) {
-    return { error: { text: `The extension's background did not answer (${error?.message ?? error}).` } };
-  }
 }
 
 /** The host permission an address or match pattern needs (ports are not part of it). */

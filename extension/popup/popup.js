@@ -3,10 +3,15 @@
  * background's state), the helper's recent jobs, and buttons that open the results.
  * Test hooks: #helper[data-state=checking|connected|problem], #etma-address (shown when the eTMA
  * address is not set), #job, #recent li[data-job-id], #open-folder, #open-codes, #open-message.
+ * A module (popup.html loads it with type="module"): the shared lib/ files are classic scripts
+ * imported for their effect, each setting one namespace on globalThis.
  */
-"use strict";
+import "../lib/protocol.js";
+import "../lib/dom.js";
+import "../lib/shared.js";
 
-const api = globalThis.browser ?? globalThis.chrome;
+const { element, withCommand } = globalThis.etmaDom;
+const { api, ask, plural, FINISHED_STATES, countWords } = globalThis.etmaShared;
 const REFRESH_MS = 1000;
 const RECENT_LIMIT = 5;
 
@@ -20,16 +25,7 @@ const openButtons = [document.getElementById("open-folder"), document.getElement
 let latestModule = "";
 let helperConnected = false;
 
-const plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 const actionWords = (action) => (action === "codes" ? "Confirmation codes" : "Download scripts");
-
-async function ask(message) {
-  try {
-    return await api.runtime.sendMessage(message);
-  } catch (error) {
-    return { error: { text: `The extension's background did not answer (${error?.message ?? error}).` } };
-  }
-}
 
 function showHelper(status) {
   helperConnected = Boolean(status.connected);
@@ -50,12 +46,14 @@ function showHelper(status) {
   for (const button of openButtons) button.disabled = !helperConnected;
 }
 
+/** Each count's colour: what went well, what went wrong; cancelled is neither. */
+const COUNT_CLASS = { done: "done", failed: "failed", needs_login: "failed" };
+
 function countsLine(counts) {
   const line = element("p", { class: "counts" });
-  line.append(element("span", { class: "done" }, `${counts.done ?? 0} done`));
-  if (counts.failed) line.append(element("span", { class: "failed" }, `${counts.failed} failed`));
-  if (counts.needs_login) line.append(element("span", { class: "failed" }, `${counts.needs_login} need an eTMA login`));
-  if (counts.cancelled) line.append(element("span", {}, `${counts.cancelled} cancelled`));
+  for (const { state, text } of countWords(counts)) {
+    line.append(element("span", COUNT_CLASS[state] ? { class: COUNT_CLASS[state] } : {}, text));
+  }
   return line;
 }
 
@@ -69,7 +67,7 @@ function showJob(job) {
   const counts = {};
   for (const record of records) counts[record.state] = (counts[record.state] ?? 0) + 1;
   // Cancelled students are not finished: they are counted apart.
-  const finished = (counts.done ?? 0) + (counts.failed ?? 0) + (counts.needs_login ?? 0);
+  const finished = FINISHED_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const cancelled = counts.cancelled ?? 0;
   const total = job.total || records.length || 0;
   const title = element("p", {}, `${actionWords(job.action)} · ${job.module}${job.assignment ? ` ${job.assignment}` : ""}`);

@@ -11,6 +11,7 @@ their files are in the folder this job writes to.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -37,9 +38,8 @@ from .etma_session import (
 )
 from .ledger import Ledger
 from .log_safety import log_unexpected
-from .protocol import Job
-from .records import FINAL_STATES, FileEntry, JobSummary, Outcome
-from .site_profile import ProfileError, SiteProfile
+from .records import FINAL_STATES, FileEntry, Job, JobSummary, Outcome
+from .site_profile import load_profile
 from .unpack import UnsafeZip, ZipLimits, move_into, unpack
 
 log = logging.getLogger(__name__)
@@ -100,16 +100,6 @@ def job_folder(settings: Settings, module: str, assignment: str = "") -> Path:
     return folder
 
 
-def load_profile(settings: Settings) -> SiteProfile:
-    """The site profile the settings name (or the built-in one), or a clear job error."""
-    try:
-        return SiteProfile.load(settings.profile)
-    except ProfileError as err:
-        raise ProtocolError(
-            ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(settings.profile)
-        ) from err
-
-
 class BatchRunner:
     """Fetches one job's students with a bounded number of workers, recording each outcome."""
 
@@ -130,7 +120,7 @@ class BatchRunner:
             raise ProtocolError(
                 ErrorCode.DISK_FULL, disk_full_reason(self.folder), folder=str(self.folder)
             )
-        self.profile = load_profile(settings)
+        self.profile = load_profile(settings)  # ProfileError: the caller says it its way
         self.ledger = ledger if ledger is not None else Ledger()
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
@@ -147,6 +137,7 @@ class BatchRunner:
         self._search_form = None
         self._form_lock = threading.Lock()
         self._unpackers: ThreadPoolExecutor
+        self._open_sessions: contextlib.ExitStack  # the sessions run() closes as it ends
 
     def cancel(self) -> None:
         """Stop new work now and cut in-flight transfers."""
@@ -166,6 +157,7 @@ class BatchRunner:
             )
             with self._sessions_lock:
                 self._sessions.append(session)
+                self._open_sessions.enter_context(session)  # closed when run() ends
             if self.cancelled.is_set():  # a cancel that came before this session was listed
                 session.abort()
             # The search form is the same for every student: one worker reads it, all use it.
@@ -190,15 +182,15 @@ class BatchRunner:
         # pandas takes a noticeable moment to import: do it while the network is busy.
         threading.Thread(target=_warm_up_export, daemon=True).start()
         workers = min(self.settings.concurrency, len(job.pis))
+        # Left in reverse order: the pools finish their work, then every worker's session
+        # closes, even when something unexpected ends the job early.
         with (
+            contextlib.ExitStack() as self._open_sessions,
             ThreadPoolExecutor(workers, thread_name_prefix="etma") as fetchers,
             ThreadPoolExecutor(UNPACKERS, thread_name_prefix="unpack") as self._unpackers,
         ):
             stages = list(fetchers.map(self._fetch_one, job.pis))
             records = [s.result() if isinstance(s, Future) else s for s in stages]
-        with self._sessions_lock:
-            for session in self._sessions:
-                session.close()
         shutil.rmtree(self.folder / STAGING, ignore_errors=True)
         codes_csv = None
         if any(r.code for r in records):
@@ -237,12 +229,16 @@ class BatchRunner:
     def _fetch_one(self, pi: str) -> Outcome | Future[Outcome]:
         """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
         if self.cancelled.is_set():
-            return self._finish(Outcome(pi, "cancelled", "Cancelled before it started."))
+            return self._finish(
+                Outcome(pi=pi, state="cancelled", reason="Cancelled before it started.")
+            )
         if self.disk_full.is_set():
-            return self._finish(Outcome(pi, "failed", disk_full_reason(self.folder)))
+            return self._finish(
+                Outcome(pi=pi, state="failed", reason=disk_full_reason(self.folder))
+            )
         if self.login_lost.is_set():
-            return self._finish(Outcome(pi, "needs_login", NEEDS_LOGIN))
-        self.emit(Outcome(pi, "working"))
+            return self._finish(Outcome(pi=pi, state="needs_login", reason=NEEDS_LOGIN))
+        self.emit(Outcome(pi=pi, state="working"))
         earlier = self._guarded(pi, self._earlier_download, pi)
         if earlier is not None:
             return self._finish(earlier)
@@ -349,16 +345,27 @@ class BatchRunner:
         session = self._session()
         page = session.student_page(self.job.module, pi)
         if page.code is None and page.download is None:
-            return Outcome(pi, "failed", page.problem or "eTMA shows nothing for this student.")
+            return Outcome(
+                pi=pi,
+                state="failed",
+                reason=page.problem or "eTMA shows nothing for this student.",
+            )
         code = page.code or ""
         if code:
             self._codes[pi] = code
         if self.job.action == "codes":
             if not code:
-                return Outcome(pi, "failed", "eTMA's page shows no confirmation code.")
-            return Outcome(pi, "done", code=code)
+                return Outcome(
+                    pi=pi, state="failed", reason="eTMA's page shows no confirmation code."
+                )
+            return Outcome(pi=pi, state="done", code=code)
         if page.download is None:
-            return Outcome(pi, "failed", "No files have been submitted for this assignment.", code)
+            return Outcome(
+                pi=pi,
+                state="failed",
+                reason="No files have been submitted for this assignment.",
+                code=code,
+            )
         self._check_disk()
         staging = self.folder / STAGING / pi
         shutil.rmtree(staging, ignore_errors=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from . import __version__
 from .config import Settings, config_path
 from .errors import ProtocolError
-from .protocol import MODULE_PATTERN, Job, check_etma_url, normalise_assignment, normalise_pi
+from .protocol import MODULE_PATTERN, check_etma_url, normalise_assignment, normalise_pi
+from .records import Job
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 EXIT_DISK_FULL = 5
@@ -175,6 +176,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _run_job(args: argparse.Namespace) -> int:
     from .batch import BatchRunner
+    from .site_profile import ProfileError
 
     job = _build_job(args)
     settings = Settings.load()
@@ -197,6 +199,9 @@ def _run_job(args: argparse.Namespace) -> int:
     except ProtocolError as err:
         bar.close()
         raise UsageError(err.message) from None
+    except ProfileError as err:
+        bar.close()
+        raise UsageError(str(err)) from None
     try:
         summary = runner.run()
     except KeyboardInterrupt:

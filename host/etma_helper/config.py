@@ -50,15 +50,27 @@ LIMITS: dict[str, tuple[float, float, float]] = {
     "max_unpacked_bytes": (GiB, MiB, 16 * GiB),
 }
 INTEGER_LIMITS = frozenset({"max_page_bytes", "max_download_bytes", "max_unpacked_bytes"})
+#: Students fetched at once: (default, lowest, highest allowed).
+CONCURRENCY = (4, 1, 16)
+
+
+def number_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the numeric setting ``name``, or None if its type is right.
+
+    JSON's ``true`` arrives as Python's ``True``, which is an ``int``: refused by name, like
+    any other value that is not a number (or not a whole number, where one is needed).
+    """
+    whole = name == "concurrency" or name in INTEGER_LIMITS
+    if isinstance(value, bool) or not isinstance(value, (int,) if whole else (int, float)):
+        return f"{name} must be a {'whole number' if whole else 'number'}, not {value!r}"
+    return None
 
 
 def _limit(values: dict, name: str) -> float:
     """The setting ``name`` from the file if it is a number in range, else its default."""
     default, low, high = LIMITS[name]
     value = values.get(name, default)
-    whole = name in INTEGER_LIMITS
-    kinds = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+    if number_problem(name, value) or not low <= value <= high:
         log.warning("%s %r is not a number in %g-%g; using %g", name, value, low, high, default)
         return default
     return value
@@ -74,7 +86,7 @@ class Settings:
     """What the user configured, with defaults filled in."""
 
     download_root: Path
-    concurrency: int = 4
+    concurrency: int = CONCURRENCY[0]
     profile: Path | None = None  # the user's site profile (JSON); None = the built-in one
     # Limits (see LIMITS for what each means and its allowed range)
     read_timeout: float = LIMITS["read_timeout"][0]
@@ -84,6 +96,17 @@ class Settings:
     max_page_bytes: int = int(LIMITS["max_page_bytes"][0])
     max_download_bytes: int = int(LIMITS["max_download_bytes"][0])
     max_unpacked_bytes: int = int(LIMITS["max_unpacked_bytes"][0])
+
+    def __post_init__(self) -> None:
+        """Refuse a numeric setting that is not a number (a boolean above all), naming it.
+
+        Ranges are checked where values come from the user (the settings file, the settings
+        action, the command line); settings made in code may go lower, as tests do.
+        """
+        for name in ("concurrency", *LIMITS):
+            problem = number_problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(problem)
 
     @classmethod
     def load(cls) -> Settings:
@@ -100,14 +123,17 @@ class Settings:
             log.warning("ignoring settings file %s: it does not hold a JSON object", path)
             values = {}
         root = values.get("download_root")
-        concurrency = values.get("concurrency", 4)
-        if (
-            isinstance(concurrency, bool)
-            or not isinstance(concurrency, int)
-            or not 1 <= concurrency <= 16
-        ):
-            log.warning("concurrency %r out of range 1-16; using 4", concurrency)
-            concurrency = 4
+        default, low, high = CONCURRENCY
+        concurrency = values.get("concurrency", default)
+        if number_problem("concurrency", concurrency) or not low <= concurrency <= high:
+            log.warning(
+                "concurrency %r is not a whole number in %d-%d; using %d",
+                concurrency,
+                low,
+                high,
+                default,
+            )
+            concurrency = default
         profile = values.get("profile")
         if profile is not None and not (isinstance(profile, str) and profile.strip()):
             log.warning("profile %r is not a file path; using the built-in site profile", profile)

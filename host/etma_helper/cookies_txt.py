@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ProtocolError
-from .protocol import Cookie, check_cookie
+from .protocol import check_cookie
+from .records import Cookie
 
 HTTPONLY_PREFIX = "#HttpOnly_"
 

@@ -6,9 +6,10 @@ starts the launcher exactly as each browser would - Chromium passes the extensio
 Firefox the manifest's path and the add-on id - and sends a real framed ``hello`` and
 ``settings`` request. Each problem comes with the command that fixes it.
 
-Standard library only, and no import of the rest of the package: ``install.py --doctor`` loads
-this file straight from the clone, so it works when the helper's venv is broken or gone.
-``etma-helper doctor`` runs the same code from the venv.
+Standard library only, and of the package it imports only modules that are too (identity,
+locations, framing): ``install.py --doctor`` imports it from the clone, so it works when the
+helper's venv is broken or gone. ``etma-helper doctor`` runs the same code from the venv. Where an
+install lives is install.py's own answer (``locations``), for the platform its receipt names.
 """
 
 from __future__ import annotations
@@ -17,21 +18,28 @@ import base64
 import hashlib
 import json
 import os
-import struct
+import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST_NAME = "etma_helper"
-CHROMIUM_EXTENSION_ID = "cfflekeodohgccooffokbilcglejnhfj"  # as in identity.py
-FIREFOX_EXTENSION_ID = "etma-helper@etma-helper"
-RECEIPT_NAME = "install-receipt.json"
-PROTOCOL_VERSION = 1
+from . import PROTOCOL_VERSION
+from .framing import FrameTooLarge, TruncatedFrame, frame, read_frames
+from .identity import CHROMIUM_EXTENSION_ID, FIREFOX_EXTENSION_ID, HOST_NAME
+from .locations import (
+    RECEIPT_NAME,
+    SYSTEM,
+    USER,
+    current_platform,
+    default_prefix,
+    launcher_path,
+    venv_python,
+)
+
 HELLO_TIMEOUT = 10.0
-HEADER = struct.Struct("@I")
 
 OK, PROBLEM, NOTE = "ok", "PROBLEM", "note"
 
@@ -105,28 +113,51 @@ def caller_args(family: str, manifest: Path, extension: Extension) -> list[str]:
     return [f"chrome-extension://{extension.chromium_id}/"]
 
 
-def frame(message: dict) -> bytes:
-    """One native-messaging frame: a 32-bit native-order length, then UTF-8 JSON."""
-    payload = json.dumps(message).encode("utf-8")
-    return HEADER.pack(len(payload)) + payload
-
-
 def parse_frames(data: bytes) -> list[dict]:
     """The messages in a host's output; raises ValueError on anything that is not a frame."""
-    messages = []
-    while data:
-        if len(data) < HEADER.size:
-            raise ValueError(f"{len(data)} stray bytes after the last frame")
-        (size,) = HEADER.unpack(data[: HEADER.size])
-        payload = data[HEADER.size : HEADER.size + size]
-        if len(payload) != size:
-            raise ValueError(
-                f"a frame announced {size} bytes but {len(payload)} followed (is something "
-                "printing to standard output?)"
-            )
-        messages.append(json.loads(payload.decode("utf-8")))
-        data = data[HEADER.size + size :]
-    return messages
+    try:
+        payloads = read_frames(data)
+    except (TruncatedFrame, FrameTooLarge) as error:
+        raise ValueError(f"{error} (is something printing to standard output?)") from error
+    return [json.loads(payload.decode("utf-8")) for payload in payloads]
+
+
+def _quote(text: str, platform: str) -> str:
+    """``text`` as one word of a command typed on ``platform`` (cmd.exe wants double quotes)."""
+    if platform == "win32":
+        return f'"{text}"' if any(c in text for c in ' &()^;,"') else text
+    return shlex.quote(text)
+
+
+def _same_place(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    return a.is_absolute() and b.is_absolute() and a.resolve() == b.resolve()
+
+
+def installer_command(
+    prefix: Path,
+    receipt: Mapping,
+    repo: Path | None,
+    home: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The install.py command that repairs the install in `prefix`: with its scope, and with
+    `--prefix` only when `prefix` is not where install.py would put it on the receipt's platform.
+
+    A system install is repaired with sudo on Linux and macOS; on Windows there is no sudo, and
+    the report says to use an administrator prompt instead.
+    """
+    platform = receipt.get("platform") or current_platform()
+    scope = SYSTEM if receipt.get("scope") == SYSTEM else USER
+    script = _quote(str(repo / "install.py"), platform) if repo else "install.py"
+    command = f"python3 {script}"
+    if scope == SYSTEM:
+        command = f"{command} --system" if platform == "win32" else f"sudo {command} --system"
+    default = default_prefix(home or Path.home(), environ, platform, scope)
+    if not _same_place(Path(prefix), default):
+        command += f" --prefix {_quote(str(prefix), platform)}"
+    return command
 
 
 @dataclass(frozen=True)
@@ -376,15 +407,16 @@ def diagnose(
         )
         return report
     repo = repo or (Path(receipt["repo"]) if receipt.get("repo") else None)
-    install = f"python3 {repo / 'install.py'}" if repo else "python3 install.py"
-    if receipt.get("scope") == "system":
-        install = f"sudo {install} --system"
-    if receipt_path.parent.resolve() != Path.home() / ".local/share" / HOST_NAME:
-        install += f" --prefix '{prefix}'"
-    python = Path(receipt.get("python", prefix / "venv" / "bin" / "python"))
-    launcher = Path(receipt.get("launcher", prefix / "etma-helper-host"))
+    install = installer_command(prefix, receipt, repo)
+    platform = receipt.get("platform") or current_platform()
+    python = Path(receipt.get("python", venv_python(prefix, platform)))
+    launcher = Path(receipt.get("launcher", launcher_path(prefix, platform)))
     extension = read_extension(repo)
-    report.add("install", OK, f"{prefix} ({receipt.get('scope', 'user')} install)")
+    scope = receipt.get("scope", USER)
+    where = f"{prefix} ({scope} install)"
+    if scope == SYSTEM and platform == "win32":
+        where += "; run the commands below from an administrator prompt"
+    report.add("install", OK, where)
     _check_python(report, python, install)
     _check_launcher(report, launcher, python, install)
 

@@ -47,7 +47,7 @@ from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .config import LIMITS
-from .protocol import Cookie
+from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
 
@@ -432,7 +432,11 @@ class _OriginOnlySession(requests.Session):
 
 
 class EtmaSession:
-    """Talks to eTMA as the tutor, with the cookies their browser holds."""
+    """Talks to eTMA as the tutor, with the cookies their browser holds.
+
+    Use it as a context manager (``with EtmaSession(...) as session:``): the block's end closes
+    it, releasing its connections, however the block ends.
+    """
 
     def __init__(
         self,
@@ -485,6 +489,12 @@ class EtmaSession:
         self.http.mount("https://", adapter)
         self.http.hooks["response"].append(_drop_redirect_body)
         self._search_form: etma_pages.SearchForm | None = None
+
+    def __enter__(self) -> EtmaSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def cancelled(self) -> bool:

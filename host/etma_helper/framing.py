@@ -4,10 +4,15 @@ nativemessaging-ng's reader trusts the length it is given (a garbled header woul
 read gigabytes) and its writer writes to whatever ``sys.stdout`` is at the time. The host needs a
 size limit, a clean answer to a truncated frame, and a private channel to the browser that no
 stray ``print`` can reach, so the few lines of framing live here.
+
+The one implementation: the host, the doctor (which speaks to an installed helper as a browser
+would) and the tests frame and read with these functions. Standard library only, because the
+doctor runs from the clone (``install.py --doctor``) when the helper's venv is broken.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import struct
@@ -61,8 +66,31 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return _read_exactly(stream, size)
 
 
+def read_frames(data: bytes) -> list[bytes]:
+    """Every frame's payload in ``data`` (all a stream held), in order.
+
+    Raises TruncatedFrame when the data ends inside a frame, as output with stray bytes in it
+    (something printing to standard output) usually does, or FrameTooLarge.
+    """
+    stream, payloads = io.BytesIO(data), []
+    while (payload := read_frame(stream)) is not None:
+        payloads.append(payload)
+    return payloads
+
+
 def encode(message: dict) -> bytes:
+    """A message's payload: compact UTF-8 JSON."""
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def pack(payload: bytes) -> bytes:
+    """One frame: the payload's length in the header, then the payload."""
+    return HEADER.pack(len(payload)) + payload
+
+
+def frame(message: dict) -> bytes:
+    """A message as one frame (no size limit: FrameWriter applies the browser's)."""
+    return pack(encode(message))
 
 
 def _largest(node, path=()):
@@ -136,7 +164,7 @@ class FrameWriter:
             )
         try:
             with self._lock:
-                self._stream.write(HEADER.pack(len(payload)) + payload)
+                self._stream.write(pack(payload))
                 self._stream.flush()
         except (OSError, ValueError) as err:  # the browser closed the port
             log.warning("could not write to the browser: %s", type(err).__name__)

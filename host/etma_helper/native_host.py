@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from . import __version__
-from .actions import cancel, fetch, hello, jobs, open_results, settings, student_search
+from .actions import cancel, download_and_codes, hello, jobs, settings, student_search
+from .actions import open as open_action  # not ``open``: that would hide the built-in
 from .config import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
@@ -31,14 +32,17 @@ SLOW_WORKERS = 2
 #: Nesting a request may have; deeper JSON is refused before it can exhaust the stack.
 MAX_DEPTH = 64
 
+#: Every action the helper answers, and the only list of them: ``hello`` replies with its keys
+#: (in this order) and a request naming anything else is an unknown action. Action X is handled
+#: in ``actions/X.py``; ``download`` and ``codes`` share ``actions/download_and_codes.py``.
 HANDLERS = {
     "hello": hello.handle,
-    "download": fetch.handle,
-    "codes": fetch.handle,
+    "download": download_and_codes.handle,
+    "codes": download_and_codes.handle,
     "cancel": cancel.handle,
     "jobs": jobs.handle,
     "settings": settings.handle,
-    "open": open_results.handle,
+    "open": open_action.handle,
     "student_search": student_search.handle,
 }
 
@@ -55,6 +59,11 @@ class NativeHost:
         self._ledger = None
         self._slow = ThreadPoolExecutor(SLOW_WORKERS, thread_name_prefix="slow")
         self._slow_pending = 0
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The actions this host answers: its handler table's, in order."""
+        return tuple(HANDLERS)
 
     def ledger(self):
         """The ledger, opened on first use: a hello never pays for it."""
@@ -144,7 +153,7 @@ class NativeHost:
             return
         rid = request_id(message)
         try:
-            action = parse_action(message)
+            action = parse_action(message, HANDLERS)
             reply = HANDLERS[action](self, message)
         except ProtocolError as err:
             self.send_error(rid, err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .etma_session import EtmaSession, SearchFormMissing, SessionExpired, StudentFailed
-from .protocol import Cookie
+from .records import Cookie
 from .site_profile import SiteProfile
 
 LOG_IN_AGAIN = (
@@ -37,11 +37,8 @@ def check_profile(
 ) -> list[CheckResult]:
     """Load the live pages with the user's cookies and report field by field."""
     profile = profile if profile is not None else SiteProfile.builtin()
-    session = EtmaSession(etma_url, cookies, profile=profile, retries=1)
-    try:
+    with EtmaSession(etma_url, cookies, profile=profile, retries=1) as session:
         return _check(session, module, pi)
-    finally:
-        session.close()
 
 
 def _check(session: EtmaSession, module: str, pi: str) -> list[CheckResult]:

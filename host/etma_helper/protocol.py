@@ -1,5 +1,8 @@
 """Requests from the browser, validated once at the edge into small typed records.
 
+A download or codes request becomes a :class:`~etma_helper.records.Job` (its cookies
+:class:`~etma_helper.records.Cookie`); the records themselves live in records.py.
+
 The shapes are documented in docs/PROTOCOL.md; anything that does not fit becomes a
 ProtocolError with the field it is about.
 """
@@ -7,14 +10,13 @@ ProtocolError with the field it is about.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ErrorCode, ProtocolError
+from .records import Cookie, Job
 
-ACTIONS = ("hello", "download", "codes", "cancel", "jobs", "settings", "open", "student_search")
-JOB_ACTIONS = ("download", "codes")
 MAX_PIS = 5000
 
 # PIs are a letter and seven digits, perhaps with a check character nobody has published:
@@ -31,33 +33,6 @@ COOKIE_VALUE_PATTERN = re.compile(
     r'|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$'
 )
 MAX_COOKIE_VALUE = 4096
-
-
-@dataclass(frozen=True)
-class Cookie:
-    """One eTMA cookie as the browser's cookies API reports it."""
-
-    name: str
-    value: str
-    domain: str
-    path: str = "/"
-    secure: bool = False
-
-    def __repr__(self) -> str:  # never let a session value reach a log line
-        return f"Cookie(name={self.name!r}, domain={self.domain!r}, value=<hidden>)"
-
-
-@dataclass(frozen=True)
-class Job:
-    """A batch the extension asked for: one action over a list of students."""
-
-    action: str
-    etma_url: str
-    module: str
-    assignment: str
-    pis: tuple[str, ...]
-    cookies: tuple[Cookie, ...] = field(repr=False)
-    force: bool = False
 
 
 def _field(obj: dict, name: str, kind: type, *, required: bool = True, default: Any = None):
@@ -84,12 +59,13 @@ def request_id(message: Any) -> str:
     return ""
 
 
-def parse_action(message: Any) -> str:
-    """Return the request's action, or raise if it is not one we know."""
+def parse_action(message: Any, known: Collection[str]) -> str:
+    """Return the request's action, or raise if it is not one of ``known`` (the host's handler
+    table, the one list of actions)."""
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "A request must be a JSON object.")
     action = message.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in known:
         raise ProtocolError(
             ErrorCode.UNKNOWN_ACTION, f"Unknown action {action!r}.", action=str(action)[:40]
         )

@@ -1,8 +1,42 @@
-"""What the helper reports about each student and each job."""
+"""The helper's records: a job it was asked to do, and what it reports about each student and
+each job.
+
+Plain data, built by the edges (protocol.py parses a browser's request into a Job, cli.py the
+command line) and used by the core (batch.py, etma_session.py, the ledger).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """One eTMA cookie as the browser's cookies API reports it."""
+
+    name: str
+    value: str
+    domain: str
+    path: str = "/"
+    secure: bool = False
+
+    def __repr__(self) -> str:  # never let a session value reach a log line
+        return f"Cookie(name={self.name!r}, domain={self.domain!r}, value=<hidden>)"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A batch to run, asked for by the extension or the command line: one action (``download``
+    or ``codes``) over a list of students."""
+
+    action: str
+    etma_url: str
+    module: str
+    assignment: str
+    pis: tuple[str, ...]
+    cookies: tuple[Cookie, ...] = field(repr=False)
+    force: bool = False
+
 
 MAX_FILES_IN_MESSAGE = 200
 #: Bytes of file names one progress message may carry (frames must stay under 1 MB; a zip can
@@ -23,9 +57,12 @@ class FileEntry:
     sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
-    """One student's state in a job: reported as it changes, recorded in the ledger when final."""
+    """One student's state in a job: reported as it changes, recorded in the ledger when final.
+
+    Built by keyword only, so a field added or moved can never shift another's value.
+    """
 
     pi: str
     state: str

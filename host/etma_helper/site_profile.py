@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 BUILTIN = "practice.json"
 
@@ -42,7 +45,19 @@ SCHEMA: dict[str, dict[str, str]] = {
 
 
 class ProfileError(ValueError):
-    """A site profile that cannot be used; the message names the file and the key."""
+    """A site profile that cannot be used; the message names the file and the key.
+
+    A plain error: the edges say it their way (the native host as a site_profile_unusable
+    error naming the profile, the command line as a usage message).
+    """
+
+
+def load_profile(settings: Settings) -> SiteProfile:
+    """The site profile the helper's settings name, or the built-in one when they name none.
+
+    Raises ProfileError when the file they name cannot be used.
+    """
+    return SiteProfile.load(settings.profile)
 
 
 @dataclass(frozen=True)

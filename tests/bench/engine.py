@@ -45,7 +45,7 @@ import requests  # noqa: E402
 from etma_helper import PROTOCOL_VERSION  # noqa: E402
 from etma_helper.batch import BatchRunner  # noqa: E402
 from etma_helper.config import Settings  # noqa: E402
-from etma_helper.protocol import Job  # noqa: E402
+from etma_helper.records import Job  # noqa: E402
 from tests.conftest import etma_admin_url, login_cookies  # noqa: E402
 from tests.hostproc import HostProcess  # noqa: E402
 from tests.sites import Cohort, PracticeSites  # noqa: E402

@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 
 from etma_helper.batch import BatchRunner
-from etma_helper.protocol import Job
+from etma_helper.records import Job
 from tests.conftest import etma_admin_url, login_cookies
 from tests.sites import Faults
 

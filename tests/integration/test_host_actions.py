@@ -68,6 +68,7 @@ def test_settings_are_checked_then_saved(host, home):
         ({"download_root": "relative/folder"}, 8),
         ({"download_root": "~/../../tmp/x"}, 8),
         ({"concurrency": 99}, 3),
+        ({"concurrency": True}, 3),  # a boolean is an int to Python, not a number of students
         ({"profile": "/nonexistent/profile.json"}, 11),
         ({"shell": "rm -rf ~"}, 3),
     ],

@@ -22,7 +22,7 @@ import pytest
 
 from etma_helper import PROTOCOL_VERSION
 from etma_helper.batch import NEEDS_LOGIN
-from etma_helper.protocol import Cookie
+from etma_helper.records import Cookie
 from etma_helper.safe_names import MAX_COMPONENT, WINDOWS_DEVICES
 from tests.conftest import etma_admin_url, login_cookies
 from tests.hostproc import HostProcess

@@ -9,7 +9,7 @@ import pytest
 from etma_helper.batch import BatchRunner
 from etma_helper.etma_session import EtmaSession
 from etma_helper.profile_check import check_profile, format_report
-from etma_helper.protocol import Job
+from etma_helper.records import Job
 from etma_helper.site_profile import SiteProfile
 from tests.conftest import etma_admin_url, login_cookies
 
@@ -78,13 +78,10 @@ def test_search_page_path_from_the_profile_is_used(fresh_sites, cohort, tmp_path
     profile_file = tmp_path / "p.json"
     profile_file.write_text(json.dumps({"search_page": {"path": "etma/admin"}}))
     student = cohort.students[0]
-    session = EtmaSession(
+    with EtmaSession(
         fresh_sites.etma_url, login_cookies(fresh_sites), profile=SiteProfile.load(profile_file)
-    )
-    try:
+    ) as session:
         assert session.student_page("TM351", student.pi).code == student.code
-    finally:
-        session.close()
     assert fresh_sites.etma_hits[("GET", "/etma/admin")] == 1
     assert fresh_sites.etma_hits[("GET", "/")] == 0
 

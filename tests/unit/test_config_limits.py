@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from etma_helper.config import LIMITS, Settings, config_path
+from etma_helper.config import INTEGER_LIMITS, LIMITS, Settings, config_path
 from etma_helper.etma_session import EtmaSession, Limits
 
 
@@ -69,9 +70,27 @@ def test_a_bad_value_is_ignored_for_the_default(tmp_path, caplog, name, bad):
     assert name in caplog.text
 
 
-def test_a_boolean_concurrency_is_refused(tmp_path):
+def test_a_boolean_concurrency_is_refused(tmp_path, caplog):
     write_settings(tmp_path, concurrency=True)
     assert Settings.load().concurrency == 4
+    assert "concurrency True is not a whole number" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["concurrency", *LIMITS])
+@pytest.mark.parametrize("bad", [True, False, "4", None])
+def test_settings_made_in_code_refuse_a_non_number_naming_the_key(tmp_path, name, bad):
+    """``True`` is an int to Python; no numeric setting may take it, however it is made."""
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        Settings(download_root=tmp_path, **{name: bad})
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        dataclasses.replace(Settings(download_root=tmp_path), **{name: bad})
+
+
+def test_whole_number_settings_refuse_fractions(tmp_path):
+    for name in ("concurrency", *INTEGER_LIMITS):
+        with pytest.raises(ValueError, match=f"^{name} must be a whole number"):
+            Settings(download_root=tmp_path, **{name: 2.5})
+    assert Settings(download_root=tmp_path, read_timeout=2.5).read_timeout == 2.5
 
 
 def test_a_settings_file_that_is_not_an_object_means_defaults(tmp_path):

@@ -198,3 +198,96 @@ def test_install_py_doctor_exit_code_follows_health(install, capsys):
     install.launcher.chmod(0o644)
     assert installer.main(["--doctor", "--prefix", str(install.prefix)]) == 1
     assert "PROBLEM" in capsys.readouterr().out
+
+
+def fix_commands(report: doctor.Report) -> list[str]:
+    return [check.fix for check in report.checks if check.fix]
+
+
+def receipt_only_install(prefix: Path, platform: str, scope: str) -> None:
+    """A receipt as install.py writes it, with nothing else: every check has a fix to show."""
+    prefix.mkdir(parents=True)
+    receipt = {"repo": str(REPO), "platform": platform, "scope": scope, "registrations": []}
+    (prefix / "install-receipt.json").write_text(json.dumps(receipt))
+
+
+@pytest.mark.parametrize(
+    "platform, environ, where",
+    [
+        # Linux with XDG_DATA_HOME set: install.py's default is under it, not ~/.local/share
+        ("linux", {"XDG_DATA_HOME": "{tmp}/data"}, "{tmp}/data/etma_helper"),
+        ("linux", {}, "{home}/.local/share/etma_helper"),
+        ("darwin", {}, "{home}/Library/Application Support/etma_helper"),
+        ("win32", {"LOCALAPPDATA": "{tmp}/AppData"}, "{tmp}/AppData/etma_helper"),
+    ],
+)
+def test_fix_commands_name_no_prefix_for_the_installers_default_on_each_platform(
+    tmp_path, monkeypatch, platform, environ, where
+):
+    """The doctor's default prefix is install.py's, for the platform the receipt names."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    prefix = Path(where.format(tmp=tmp_path, home=home))
+    assert prefix == installer.default_prefix(home, platform=platform)
+    receipt_only_install(prefix, platform, "user")
+    report = doctor.diagnose(prefix, repo=REPO)
+    assert fix_commands(report), doctor.format_report(report)
+    for fix in fix_commands(report):
+        assert f"python3 {REPO / 'install.py'}" in fix and "--prefix" not in fix, fix
+
+
+def test_fix_commands_name_a_prefix_that_is_not_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    prefix = tmp_path / "elsewhere" / "etma_helper"
+    receipt_only_install(prefix, "linux", "user")
+    for fix in fix_commands(doctor.diagnose(prefix, repo=REPO)):
+        assert f"--prefix {prefix}" in fix, fix
+
+
+@pytest.mark.parametrize(
+    "platform, prefix, command",
+    [
+        ("linux", "/opt/etma_helper", "sudo python3 {repo} --system"),
+        ("linux", "/srv/etma", "sudo python3 {repo} --system --prefix /srv/etma"),
+        ("darwin", "/Library/Application Support/etma_helper", "sudo python3 {repo} --system"),
+        # no sudo on Windows: the report says to use an administrator prompt
+        ("win32", "C:/Program Files/etma_helper", "python3 {repo} --system"),
+        (
+            "win32",
+            "D:/Tools/etma helper",
+            'python3 {repo} --system --prefix "D:/Tools/etma helper"',
+        ),
+    ],
+)
+def test_system_installs_are_repaired_with_the_installers_own_command(
+    monkeypatch, platform, prefix, command
+):
+    monkeypatch.setenv("ProgramFiles", "C:/Program Files")
+    receipt = {"platform": platform, "scope": "system"}
+    assert doctor.installer_command(Path(prefix), receipt, REPO) == command.format(
+        repo=REPO / "install.py"
+    )
+
+
+def test_a_windows_system_install_is_fixed_from_an_administrator_prompt(tmp_path, monkeypatch):
+    monkeypatch.setenv("ProgramFiles", str(tmp_path / "Program Files"))
+    prefix = tmp_path / "Program Files" / "etma_helper"
+    receipt_only_install(prefix, "win32", "system")
+    report = doctor.diagnose(prefix, repo=REPO)
+    assert "administrator" in report.checks[0].detail
+    for fix in fix_commands(report):
+        assert "sudo" not in fix and "--prefix" not in fix and "--system" in fix, fix
+
+
+def test_the_doctors_defaults_for_a_receipt_without_paths_follow_its_platform(tmp_path):
+    """A receipt naming no python or launcher: the doctor looks where install.py puts them."""
+    prefix = tmp_path / "etma_helper"
+    receipt_only_install(prefix, "win32", "user")
+    report = doctor.diagnose(prefix, repo=REPO)
+    details = {check.subject: check.detail for check in report.checks}
+    assert str(prefix / "venv" / "Scripts" / "python.exe") in details["venv Python"]
+    assert str(prefix / "etma-helper-host.cmd") in details["launcher"]

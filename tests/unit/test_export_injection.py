@@ -41,7 +41,7 @@ def read_xlsx(path: Path) -> list[list[openpyxl.cell.Cell]]:
 
 def outcome(pi: str, *, code="", reason="", folder=None, files=1, state="failed") -> Outcome:
     entries = tuple(FileEntry(f"f{n}.docx", 1, "0" * 64) for n in range(files))
-    return Outcome(pi, state, reason=reason, code=code, folder=folder, files=entries)
+    return Outcome(pi=pi, state=state, reason=reason, code=code, folder=folder, files=entries)
 
 
 def assert_no_formula_anywhere(table: Path) -> None:

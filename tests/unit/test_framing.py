@@ -4,20 +4,44 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 
-from etma_helper.framing import MAX_OUTGOING, FrameWriter
+import pytest
+
+from etma_helper import doctor
+from etma_helper.framing import (
+    HEADER,
+    MAX_OUTGOING,
+    FrameWriter,
+    TruncatedFrame,
+    frame,
+    read_frames,
+)
 from etma_helper.records import FileEntry, Outcome
 
 
 def frames(raw: bytes) -> list[dict]:
-    out, at = [], 0
-    while at < len(raw):
-        (size,) = struct.unpack_from("@I", raw, at)
-        out.append(json.loads(raw[at + 4 : at + 4 + size]))
-        assert size <= MAX_OUTGOING
-        at += 4 + size
-    return out
+    payloads = read_frames(raw)
+    assert all(len(payload) <= MAX_OUTGOING for payload in payloads)
+    return [json.loads(payload) for payload in payloads]
+
+
+def test_frames_written_are_the_frames_read_back():
+    messages = [{"id": "1", "text": "Zoë"}, {}, {"id": "2", "list": [1, 2, 3]}]
+    stream = io.BytesIO()
+    writer = FrameWriter(stream)
+    assert all(writer.send(message) for message in messages)
+    assert stream.getvalue() == b"".join(map(frame, messages))
+    assert frames(stream.getvalue()) == messages
+    assert HEADER.unpack(frame({})[: HEADER.size]) == (2,)
+
+
+def test_output_that_is_not_only_frames_is_refused_with_the_likely_cause():
+    good = frame({"id": "1"})
+    with pytest.raises(TruncatedFrame):
+        read_frames(good + good[:-1])
+    with pytest.raises(ValueError, match="is something printing to standard output"):
+        doctor.parse_frames(b"hello from a stray print\n" + good)
+    assert doctor.parse_frames(good + good) == [{"id": "1"}, {"id": "1"}]
 
 
 def test_an_oversize_message_is_cut_to_fit_and_marked():

@@ -35,7 +35,10 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     assert earlier.code == "AB12-CD34" and earlier.files[0].path == "a.txt"
     ledger.start_job("new", "download", "TM351", "TMA02", "http://e", 1)
     ledger.record(
-        "new", "TM351", "download", Outcome("Q7654321", "done", zip_name="TM351_Q7654321.zip")
+        "new",
+        "TM351",
+        "download",
+        Outcome(pi="Q7654321", state="done", zip_name="TM351_Q7654321.zip"),
     )
     assert ledger.job_outcomes("new")["Q7654321"].zip_name == "TM351_Q7654321.zip"
     ledger.close()

@@ -1,10 +1,9 @@
 """The real helper process, spoken to over real framing: replies, errors, and a quiet stdout."""
 
-import struct
-
 import pytest
 
 from etma_helper import PROTOCOL_VERSION, __version__
+from etma_helper.framing import HEADER
 from tests.hostproc import HostProcess
 
 
@@ -66,7 +65,7 @@ def test_bad_requests_get_an_error_and_the_helper_keeps_serving(host, payload, c
 
 
 def test_oversize_frame_is_skipped_and_answered(host):
-    host.proc.stdin.write(struct.pack("@I", 2 * 1024 * 1024) + b" " * (2 * 1024 * 1024))
+    host.proc.stdin.write(HEADER.pack(2 * 1024 * 1024) + b" " * (2 * 1024 * 1024))
     host.proc.stdin.flush()
     assert host.receive()["code"] == 7
     host.send({"id": "2", "action": "hello", "protocol": PROTOCOL_VERSION})
@@ -74,7 +73,7 @@ def test_oversize_frame_is_skipped_and_answered(host):
 
 
 def test_truncated_frame_ends_the_helper_cleanly(host):
-    host.proc.stdin.write(struct.pack("@I", 100) + b"{")
+    host.proc.stdin.write(HEADER.pack(100) + b"{")
     assert host.close() == 0
 
 

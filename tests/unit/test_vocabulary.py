@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import etma_helper
-from etma_helper import protocol, records
+from etma_helper import identity, protocol, records
 from etma_helper.errors import ErrorCode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,8 +109,7 @@ def test_patterns_are_the_helpers_patterns(vocabulary):
 
 
 def test_names_and_limits_match(vocabulary):
-    install = (ROOT / "install.py").read_text(encoding="utf-8")
-    assert f'HOST_NAME = "{vocabulary["HOST_NAME"]}"' in install
+    assert vocabulary["HOST_NAME"] == identity.HOST_NAME  # install.py and the doctor use it
     assert vocabulary["PROTOCOL_VERSION"] == etma_helper.PROTOCOL_VERSION
     assert f"Protocol version: **{vocabulary['PROTOCOL_VERSION']}**" in PROTOCOL_MD.read_text()
     assert vocabulary["MAX_PIS"] == protocol.MAX_PIS

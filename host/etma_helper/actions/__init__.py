@@ -1,9 +1,16 @@
-"""One module per protocol action; each exposes ``handle(host, message) -> Reply``."""
+"""One module per protocol action, named after it; each exposes ``handle(host, message) -> Reply``.
+
+``actions/X.py`` handles action X (``download`` and ``codes`` share ``download_and_codes.py``);
+the table that maps each action to its handler is ``native_host.HANDLERS``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ErrorCode, ProtocolError
 
 
 @dataclass
@@ -18,3 +25,8 @@ class Reply:
     data: dict | None = None
     then: Callable[[], None] | None = None
     later: Callable[[], dict] | None = None
+
+
+def profile_unusable(err: ValueError, profile: Path | None) -> ProtocolError:
+    """A site profile that cannot be used (a ``ProfileError``), as the browser is told it."""
+    return ProtocolError(ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(profile))

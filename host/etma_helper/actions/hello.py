@@ -5,7 +5,6 @@ from __future__ import annotations
 from .. import PROTOCOL_VERSION
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
-from ..protocol import ACTIONS
 from . import Reply
 
 
@@ -24,7 +23,7 @@ def handle(host, message: dict) -> Reply:
         {
             "protocol": PROTOCOL_VERSION,
             "download_root": str(settings.download_root),
-            "actions": list(ACTIONS),
+            "actions": list(host.actions),  # the host's handler table: what it answers
             "job_running": host.running_job_id,
         }
     )

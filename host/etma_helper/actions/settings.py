@@ -10,9 +10,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..config import Settings, config_path
+from ..config import CONCURRENCY, Settings, config_path, number_problem
 from ..errors import ErrorCode, ProtocolError
-from . import Reply
+from . import Reply, profile_unusable
 
 
 def _download_root(raw: object) -> Path:
@@ -50,9 +50,12 @@ def _download_root(raw: object) -> Path:
 
 
 def _concurrency(raw: object) -> int:
-    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 16:
+    _, low, high = CONCURRENCY
+    if number_problem("concurrency", raw) or not low <= raw <= high:
         raise ProtocolError(
-            ErrorCode.INVALID_FIELD, "Students at once must be 1 to 16.", field="concurrency"
+            ErrorCode.INVALID_FIELD,
+            f"Students at once must be {low} to {high}.",
+            field="concurrency",
         )
     return raw
 
@@ -70,7 +73,7 @@ def _profile(raw: object) -> Path | None:
     try:
         SiteProfile.load(path)
     except ProfileError as err:
-        raise ProtocolError(ErrorCode.SITE_PROFILE_UNUSABLE, str(err), profile=str(path)) from err
+        raise profile_unusable(err, path) from err
     return path
 
 

@@ -11,7 +11,7 @@ from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..framing import MAX_OUTGOING, encode
 from ..protocol import parse_job
-from . import Reply
+from . import Reply, profile_unusable
 
 #: Bytes of form fields a reply may carry; the rest of a frame is left for the envelope.
 FIELDS_BUDGET = MAX_OUTGOING - 16 * 1024
@@ -41,17 +41,17 @@ def handle(host, message: dict) -> Reply:
     settings = Settings.load()
 
     def search() -> dict:
-        from ..batch import load_profile
         from ..etma_session import Cancelled, EtmaSession, Limits, SessionExpired, StudentFailed
+        from ..site_profile import ProfileError, load_profile
 
-        session = EtmaSession(
-            job.etma_url,
-            job.cookies,
-            profile=load_profile(settings),
-            limits=Limits.from_settings(settings),
-        )
         try:
-            form = session.search_form()
+            profile = load_profile(settings)
+        except ProfileError as err:
+            raise profile_unusable(err, settings.profile) from err
+        limits = Limits.from_settings(settings)
+        try:
+            with EtmaSession(job.etma_url, job.cookies, profile=profile, limits=limits) as session:
+                form = session.search_form()
         except SessionExpired as err:
             raise ProtocolError(
                 ErrorCode.NEEDS_LOGIN,
@@ -59,8 +59,6 @@ def handle(host, message: dict) -> Reply:
             ) from err
         except (StudentFailed, Cancelled) as err:
             raise ProtocolError(ErrorCode.SEARCH_FORM_MISSING, str(err)) from err
-        finally:
-            session.close()
         pairs = form.form.payload(**{form.module_field: job.module, form.pi_field: job.pis[0]})
         fields, page_fields = fit_fields(pairs, keep={form.module_field, form.pi_field})
         data = {

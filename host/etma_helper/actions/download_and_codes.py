@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..protocol import parse_job
-from . import Reply
+from . import Reply, profile_unusable
 
 
 def handle(host, message: dict) -> Reply:
@@ -17,9 +17,14 @@ def handle(host, message: dict) -> Reply:
             job_id=host.running_job_id,
         )
     from ..batch import BatchRunner  # heavy (requests, bs4): only when there is work
+    from ..site_profile import ProfileError
 
     job_id = str(message["id"])
-    runner = BatchRunner(
-        job, Settings.load(), emit=host.progress_sender(job_id), job_id=job_id, ledger=host.ledger()
-    )
+    settings = Settings.load()
+    try:
+        runner = BatchRunner(
+            job, settings, emit=host.progress_sender(job_id), job_id=job_id, ledger=host.ledger()
+        )
+    except ProfileError as err:
+        raise profile_unusable(err, settings.profile) from err
     return Reply({"job_id": job_id, "total": len(job.pis)}, then=lambda: host.start(runner))
