@@ -267,9 +267,16 @@ class BrowserSession(ABC):
         self.navigate(self.extension_url(path))
 
     def open_popup(self) -> None:
-        """The popup's page in the tab, once it has asked the helper how it is."""
+        """The popup's page in the tab, once it has asked the helper how it is and listed the
+        recent jobs (until then its buttons may still move as the page fills in)."""
         self.open_extension_page("popup/popup.html")
-        self.wait(lambda: self.attribute("#helper", "data-state") != "checking", "the popup")
+        self.wait(
+            lambda: (
+                self.attribute("#helper", "data-state") != "checking"
+                and self.text("#recent") not in (None, "", "…")
+            ),
+            "the popup",
+        )
 
     def open_options(self) -> None:
         self.open_extension_page("options/options.html")
