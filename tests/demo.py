@@ -15,10 +15,13 @@ import time
 
 from selenium.common.exceptions import WebDriverException
 
-from tests import chromium, practice_extension
+from tests import practice_extension
+from tests.browsers import signed_in
+from tests.browsers.chromium import ChromiumSession
+from tests.browsers.helper_install import REPO, HelperInstall, install_helper
 from tests.sites import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, Cohort, PracticeSites
 
-OUTPUT = chromium.REPO / "demo-output"
+OUTPUT = REPO / "demo-output"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,15 +50,15 @@ def start_sites(students: int, latency: float) -> PracticeSites:
     return sites
 
 
-def run_headless(driver, sites: PracticeSites, install: chromium.HelperInstall) -> int:
+def run_headless(browser: ChromiumSession, sites: PracticeSites, install: HelperInstall) -> int:
     print("No screen: the demo clicks through the flow in headless Chromium.\n")
-    toolbar = chromium.open_allocation(driver, sites)
+    browser.open_allocation(sites)
     started = time.monotonic()
-    chromium.click_toolbar(driver, toolbar, "select-all")
-    chromium.click_toolbar(driver, toolbar, "download")
-    summary = chromium.wait_for_message(driver, toolbar, "codes in", timeout=600)
+    browser.press("select-all")
+    browser.press("download")
+    summary = browser.wait_for_message("codes in", timeout=600)
     seconds = time.monotonic() - started
-    states = chromium.row_states(driver)
+    states = browser.wait_for_finished_rows(len(browser.row_states()), timeout=60)
     print(f"Finished in {seconds:.1f} s: {summary}\n")
     folder = install.download_root / "TM351" / "TMA02"
     for pi, state in sorted(states.items()):
@@ -84,27 +87,30 @@ def main(argv: list[str] | None = None) -> int:
     sites = start_sites(args.students, args.latency_ms / 1000)
     print(f"OSCAR (practice): {sites.oscar_url}   login {' / '.join(sites.OSCAR_LOGIN)}")
     print(f"eTMA  (practice): {sites.etma_url}   login {' / '.join(sites.ETMA_LOGIN)}")
-    install = chromium.install_helper(OUTPUT / "home")
+    install = install_helper(OUTPUT / "home", browsers=("chromium",))
     print(f"Helper installed in {install.prefix}; files will go to {install.download_root}")
     # The practice build: extension/ plus the practice sites (tests/practice_extension.py).
     extension = practice_extension.build(OUTPUT / "extension")
     print(f"Extension (practice build) in {extension}")
-    driver = chromium.start_signed_in(install, sites, headless=not headed, extension=extension)
+    browser = signed_in(
+        ChromiumSession.start(install, headless=not headed, extension=extension, test_flags=False),
+        sites,
+    )
     try:
         if not headed:
-            return run_headless(driver, sites, install)
-        chromium.open_allocation(driver, sites)
+            return run_headless(browser, sites, install)
+        browser.open_allocation(sites)
         print(
             "\nChromium is open on the OSCAR work-allocation page: tick students (or Select all)"
             " and press Download scripts. Close the browser or press Ctrl-C to stop."
         )
-        while driver.window_handles:
+        while browser.driver.window_handles:  # until the person closes the browser
             time.sleep(1)
     except (KeyboardInterrupt, WebDriverException):  # Ctrl-C, or the user closed the browser
         pass
     finally:
         try:
-            driver.quit()
+            browser.quit()
         finally:
             sites.stop()
     return 0

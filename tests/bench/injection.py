@@ -32,43 +32,39 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script: make ``tests`` importable
     sys.path.insert(0, str(REPO))
 
-from selenium.webdriver.common.by import By  # noqa: E402
-
-from tests import chromium  # noqa: E402
+from tests.browsers import start_signed_in  # noqa: E402
+from tests.browsers.helper_install import install_helper  # noqa: E402
 from tests.sites import Cohort, PracticeSites  # noqa: E402
 
-READ_MEASURES = """
-return performance.getEntriesByName(arguments[0]).map((entry) => entry.duration);
-"""
+READ_MEASURES = "(name) => performance.getEntriesByName(name).map((entry) => entry.duration)"
 
 
-def inject_times(driver, sites, loads: int) -> list[float]:
+def inject_times(browser, sites, loads: int) -> list[float]:
     """The injection measure of ``loads`` fresh loads of the allocation page."""
     times = []
     for _ in range(loads):
-        chromium.open_allocation(driver, sites)
-        measures = chromium.wait(driver, 30).until(
-            lambda d: d.execute_script(READ_MEASURES, "etma-helper:inject")
+        browser.open_allocation(sites)
+        measures = browser.wait(
+            lambda: browser.run(READ_MEASURES, "etma-helper:inject"), "the inject measure", 30
         )
         times.append(measures[0])
     return times
 
 
-def progress_time(driver, sites, students: int) -> tuple[list[float], float]:
+def progress_time(browser, sites, cohort, students: int) -> tuple[list[float], float]:
     """Each paint's main-thread ms during a real codes job, and the job's seconds."""
-    toolbar = chromium.open_allocation(driver, sites)
-    boxes = driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")
-    boxes[0].click()
-    chromium.shift_click(driver, boxes[students - 1])
-    count = toolbar.find_element(By.CSS_SELECTOR, '[data-role="count"]').text
+    browser.open_allocation(sites)
+    browser.tick(cohort.students[0].pi)
+    browser.tick(cohort.students[students - 1].pi, shift=True)
+    count = browser.toolbar_text("count")
     if not count.startswith(str(students)):
         raise RuntimeError(f"expected {students} selected, the toolbar says {count!r}")
-    driver.execute_script("performance.clearMeasures('etma-helper:render');")
+    browser.run("() => performance.clearMeasures('etma-helper:render')")
     started = time.monotonic()
-    chromium.click_toolbar(driver, toolbar, "codes")
-    chromium.wait_for_message(driver, toolbar, f"{students} done", timeout=600)
+    browser.press("codes")
+    browser.wait_for_message(f"{students} done", timeout=600)
     seconds = time.monotonic() - started
-    return driver.execute_script(READ_MEASURES, "etma-helper:render"), seconds
+    return browser.run(READ_MEASURES, "etma-helper:render"), seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,13 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 
     cohort = Cohort(size=args.rows, seed=351, module="TM351", assignment="TMA02")
     with PracticeSites(cohort) as sites, tempfile.TemporaryDirectory() as tmp:
-        install = chromium.install_helper(Path(tmp) / "home")
-        driver = chromium.start_signed_in(install, sites)
+        install = install_helper(Path(tmp) / "home", browsers=("chromium",))
+        browser = start_signed_in("chromium", install, sites)
         try:
-            injects = inject_times(driver, sites, args.loads)
-            paints, job_seconds = progress_time(driver, sites, args.progress_students)
+            injects = inject_times(browser, sites, args.loads)
+            paints, job_seconds = progress_time(browser, sites, cohort, args.progress_students)
         finally:
-            driver.quit()
+            browser.quit()
 
     inject_ms = statistics.median(injects)
     render_ms = sum(paints)

@@ -1,109 +1,101 @@
-"""The tutor's flow in real Chromium: the extension on OSCAR, the installed helper over native
-messaging, the practice eTMA at the other end, and files checked on disk."""
+"""The tutor's flow in real Chromium and real Firefox: the extension on OSCAR, the helper
+installed by install.py over native messaging, the practice eTMA at the other end, and files
+checked on disk."""
 
 from __future__ import annotations
 
-import csv
+import json
 import re
-import zipfile
-from io import BytesIO
 
-from selenium.webdriver.common.by import By
-
-from tests import chromium
+from tests.browsers import chromium, firefox
+from tests.browsers.session import FINAL_STATES
+from tests.e2e.files import codes_table, files_on_disk, served_files
 
 
-def served_files(cohort, pi) -> dict[str, bytes]:
-    with zipfile.ZipFile(BytesIO(cohort.zip_bytes(pi))) as archive:
-        return {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+def test_install_registers_the_helper_with_both_browsers(installed):
+    for profile in installed.chromium_profiles:
+        registered = json.loads(installed.chromium_manifest(profile).read_text())
+        assert registered["allowed_origins"] == [f"chrome-extension://{chromium.EXTENSION_ID}/"]
+        assert registered["path"].startswith(str(installed.prefix))
+    registered = json.loads(installed.firefox_manifest.read_text())
+    assert registered["allowed_extensions"] == [firefox.EXTENSION_ID]
+    assert registered["path"].startswith(str(installed.prefix))
 
 
-def files_on_disk(folder) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
+def test_select_all_and_download_fetches_every_script_and_code(browser, sites, cohort, installed):
+    browser.open_allocation(sites)
+    assert len(browser.row_states()) == len(cohort.students)
+    browser.press("select-all")
+    assert browser.toolbar_text("count").startswith("30")
+    browser.press("download")
 
-
-def status_text(driver, pi) -> str:
-    return driver.find_element(
-        By.CSS_SELECTOR, f'tr[data-etma-pi="{pi}"] td.etma-helper-status'
-    ).text
-
-
-def test_select_all_and_download_fetches_every_script_and_code(driver, sites, cohort, installed):
-    toolbar = chromium.open_allocation(driver, sites)
-    rows = driver.find_elements(By.CSS_SELECTOR, "tr[data-etma-pi]")
-    assert len(rows) == len(cohort.students)
-    chromium.click_toolbar(driver, toolbar, "select-all")
-    assert toolbar.find_element(By.CSS_SELECTOR, '[data-role="count"]').text.startswith("30")
-    chromium.click_toolbar(driver, toolbar, "download")
-
-    chromium.wait_for_message(driver, toolbar, "25 done")
-    states = chromium.row_states(driver)
+    message = browser.wait_for_message("codes in")
+    assert "25 done" in message and "5 failed" in message
+    states = browser.wait_for_finished_rows(len(cohort.students))
+    texts = browser.status_texts()
     module_folder = installed.download_root / "TM351" / "TMA02"
     for student in cohort.students:
         if student.files:
-            assert states[student.pi] == "done", status_text(driver, student.pi)
+            assert states[student.pi] == "done", texts[student.pi]
             assert files_on_disk(module_folder / student.pi) == served_files(cohort, student.pi)
         else:
             assert states[student.pi] == "failed"
-            assert "No files" in status_text(driver, student.pi)
-        assert student.code in status_text(driver, student.pi)
-    with open(module_folder / "confirmation_codes.csv", newline="", encoding="utf-8") as table:
-        codes = {row["PI"]: row["Code"] for row in csv.DictReader(table)}
-    assert codes == {s.pi: s.code for s in cohort.students}
-    assert "5 failed" in chromium.message_line(toolbar)
+            assert "No files" in texts[student.pi]
+        assert student.code in texts[student.pi]
+    assert codes_table(module_folder) == {s.pi: s.code for s in cohort.students}
     assert not (module_folder / ".etma-partial").exists()
 
 
-def test_codes_for_a_shift_selected_range(driver, sites, cohort, installed):
-    toolbar = chromium.open_allocation(driver, sites)
-    boxes = driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")
-    boxes[2].click()
-    chromium.shift_click(driver, boxes[6])
-    chromium.click_toolbar(driver, toolbar, "codes")
+def test_codes_for_a_shift_selected_range(browser, sites, cohort, installed):
+    browser.open_allocation(sites)
+    browser.tick(cohort.students[2].pi)
+    browser.tick(cohort.students[6].pi, shift=True)
+    assert browser.toolbar_text("count").startswith("5 of")
+    browser.press("codes")
 
-    chromium.wait_for_message(driver, toolbar, "5 done")
-    states = chromium.row_states(driver)
+    browser.wait_for_message("5 done")
+    states = browser.wait_for_finished_rows(5)
+    texts = browser.status_texts()
     for student in cohort.students[2:7]:
         assert states[student.pi] == "done"
-        assert status_text(driver, student.pi) == f"Code {student.code}"
+        assert texts[student.pi] == f"Code {student.code}"
     assert sites.etma_hits[("POST", "/etma/student")] == 5
     assert sites.etma_hits[("POST", "/etma/download")] == 0
     assert not any(p.is_dir() for p in (installed.download_root / "TM351" / "TMA02").iterdir())
 
 
-def test_expired_etma_session_asks_the_tutor_to_log_in_again(driver, sites, cohort):
+def test_expired_etma_session_asks_the_tutor_to_log_in_again(browser, sites, cohort):
     sites.expire_etma_sessions()
-    chromium.download_first_row(driver, sites, "Log in to eTMA again")
     pi = cohort.students[0].pi
-    assert chromium.row_states(driver)[pi] == "needs_login"
-    assert "Log in to eTMA again" in status_text(driver, pi)
+    browser.download_first_row(sites, pi, "Log in to eTMA again")
+    browser.wait_for_rows(lambda s: s[pi] == "needs_login", f"{pi} to need a login")
+    assert "Log in to eTMA again" in browser.status_text(pi)
 
 
-def test_cancel_counts_cancelled_students_apart_from_finished_ones(driver, sites, cohort):
+def test_cancel_counts_cancelled_students_apart_from_finished_ones(browser, sites, cohort):
     sites.latency = 0.2  # slow enough to cancel in the middle; fresh_sites restores it
     total = len(cohort.students)
-    toolbar = chromium.open_allocation(driver, sites)
-    chromium.click_toolbar(driver, toolbar, "select-all")
+    browser.open_allocation(sites)
+    browser.press("select-all")
     sites.reset_hits()
-    chromium.click_toolbar(driver, toolbar, "codes")
-    chromium.wait(driver, 60).until(lambda d: sites.etma_hits[("POST", "/etma/student")] >= 3)
-    chromium.click_toolbar(driver, toolbar, "cancel")
-    chromium.wait_for_message(driver, toolbar, "Cancelled", timeout=60)
+    browser.press("codes")
+    browser.wait(lambda: sites.etma_hits[("POST", "/etma/student")] >= 3, "3 searches", 60)
+    browser.press("cancel")
+    browser.wait_for_message("Cancelled", timeout=60)
 
-    progress = toolbar.find_element(By.CSS_SELECTOR, '[data-role="progress-text"]')
-    text = chromium.wait(driver, 10).until(lambda d: "finished" in progress.text and progress.text)
+    text = browser.wait(
+        lambda: "finished" in (t := browser.toolbar_text("progress-text")) and t,
+        "the progress line to count the finished",
+        10,
+    )
     counted = re.fullmatch(rf"(\d+) of {total} finished, (\d+) cancelled", text)
     assert counted, text
     finished, cancelled = map(int, counted.groups())
     assert cancelled > 0 and finished + cancelled == total
-    states = list(chromium.row_states(driver).values())
+    states = list(browser.wait_for_finished_rows(total, timeout=10).values())
     assert states.count("cancelled") == cancelled
     assert states.count("done") == finished
+    assert set(states) <= FINAL_STATES
 
-    chromium.open_extension_page(driver, "popup/popup.html")
-    job = chromium.wait(driver).until(
-        lambda d: "Cancelled" in (t := d.find_element(By.ID, "job").text) and t
-    )
+    job = browser.popup_job("Cancelled")
     assert f"{finished} of {total} students finished, {cancelled} cancelled" in job

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-
-from tests import chromium, practice_extension
+from tests import practice_extension
+from tests.browsers.helper_install import install_helper
 
 PRACTICE_HOSTS = ("127.0.0.1", "127.0.0.2", "localhost")
 
@@ -39,7 +37,8 @@ def test_the_practice_build_adds_the_practice_sites_and_keeps_the_id(tmp_path):
         read_json(practice_extension.SOURCE / "manifest.json"),
         read_json(built / "manifest.json"),
     )
-    assert practice["key"] == shipped["key"]  # the same extension id
+    assert practice["key"] == shipped["key"]  # the same extension id in Chromium
+    assert practice["browser_specific_settings"] == shipped["browser_specific_settings"]  # Firefox
     assert practice["content_scripts"][0]["matches"] == [
         "https://*.open.ac.uk/oscar/*",
         *practice_extension.PRACTICE_OSCAR_PAGES,
@@ -49,37 +48,35 @@ def test_the_practice_build_adds_the_practice_sites_and_keeps_the_id(tmp_path):
         *practice_extension.PRACTICE_HOSTS,
     }
     assert read_json(built / "defaults.json") == {"etmaUrl": practice_extension.PRACTICE_ETMA_URL}
-    assert (built / "content" / "oscar.js").read_bytes() == (
-        practice_extension.SOURCE / "content" / "oscar.js"
-    ).read_bytes()
+    # Everything else is the shipped extension, byte for byte.
+    settings = {"manifest.json", "defaults.json"}
+    shipped_files, practice_files = (
+        {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+        for root in (practice_extension.SOURCE, built)
+    )
+    assert set(shipped_files) == set(practice_files)
+    for name in set(shipped_files) - settings:
+        assert practice_files[name].read_bytes() == shipped_files[name].read_bytes(), name
 
 
 def test_without_an_etma_address_toolbar_popup_and_options_say_where_to_set_it(
-    tmp_path, sites, cohort
+    tmp_path, sites, cohort, start_browser
 ):
-    bare = chromium.install_helper(tmp_path / "home", register=False)
+    bare = install_helper(tmp_path / "home", register=False)
     extension = practice_extension.build(tmp_path / "extension", etma_url=None)
-    driver = chromium.start_chromium(bare, extension=extension)
-    try:
-        chromium.log_in(driver, sites.oscar_url + "oscar/login", *sites.OSCAR_LOGIN)
-        toolbar = chromium.open_allocation(driver, sites)
-        driver.find_elements(By.CSS_SELECTOR, "input.etma-helper-select")[0].click()
-        chromium.click_toolbar(driver, toolbar, "download")
-        message = chromium.wait_for_message(driver, toolbar, "eTMA address", timeout=20)
-        assert "Set the eTMA address in the options" in message
-        chromium.wait(driver, 10).until(lambda d: set(chromium.row_states(d).values()) == {"idle"})
+    browser = start_browser(bare, extension=extension)
+    browser.log_in(sites.oscar_url + "oscar/login", *sites.OSCAR_LOGIN)
+    browser.open_allocation(sites)
+    browser.tick(cohort.students[0].pi)
+    browser.press("download")
+    message = browser.wait_for_message("eTMA address", timeout=20)
+    assert "Set the eTMA address in the options" in message
+    browser.wait_for_rows(lambda s: set(s.values()) == {"idle"}, "every row idle", 10)
 
-        chromium.open_extension_page(driver, "popup/popup.html")
-        notice = chromium.wait(driver).until(
-            EC.visibility_of_element_located((By.ID, "etma-address"))
-        )
-        assert "set the eTMA address in the options" in notice.text
+    browser.open_popup()
+    browser.wait(lambda: browser.shown("#etma-address"), "the popup's eTMA address notice")
+    assert "set the eTMA address in the options" in browser.text("#etma-address")
 
-        chromium.open_extension_page(driver, "options/options.html")
-        chromium.wait(driver).until(
-            EC.text_to_be_present_in_element((By.ID, "status"), "Not set yet")
-        )
-        assert driver.find_element(By.ID, "etma-url").get_attribute("value") == ""
-        assert cohort.students  # the practice OSCAR served the table the toolbar sat on
-    finally:
-        driver.quit()
+    browser.open_options()
+    browser.wait_for_text("#status", "Not set yet")
+    assert browser.value("#etma-url") == ""

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import chromium
+from tests.browsers.helper_install import install_helper
 from tests.unit.test_install import CHROMIUM_ORIGIN, FIREFOX_ID, listing, run_installer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_real_install_is_healthy_and_uninstall_leaves_home_exactly_as_it_was(tmp
 
 def test_the_install_the_browser_tests_use_passes_the_doctor(tmp_path: Path):
     for browser in ("chromium", "firefox"):
-        install = chromium.install_helper(tmp_path / browser, browser=browser)
+        install = install_helper(tmp_path / browser, browsers=(browser,))
         checked = doctor(install.prefix, install.env)
         print(checked.stdout)
         assert checked.returncode == 0, checked.stdout + checked.stderr
