@@ -18,6 +18,15 @@ function builtInOscarPages() {
   return api.runtime.getManifest().content_scripts[0].matches;
 }
 
+/**
+ * A file of this extension as registerContentScripts wants it: relative. Firefox's getManifest()
+ * gives content script files as absolute moz-extension:// addresses, which it then refuses there.
+ */
+function packagePath(file) {
+  const base = api.runtime.getURL("");
+  return file.startsWith(base) ? file.slice(base.length) : file;
+}
+
 /** The host permission a match pattern needs: `https://oscar.example/x/*` → `https://oscar.example/*`. */
 function originOfPattern(pattern) {
   const match = /^(https?|\*):\/\/(\*|(?:\*\.)?[^/*]+)\//.exec(pattern);
@@ -49,8 +58,8 @@ export async function syncOscarPages() {
     await api.scripting.registerContentScripts([{
       id: CUSTOM_SCRIPT_ID,
       matches: custom,
-      js,
-      css,
+      js: js.map(packagePath),
+      css: css.map(packagePath),
       runAt: "document_idle",
     }]);
   }

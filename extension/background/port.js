@@ -47,6 +47,9 @@ export function isConnected() {
   return port !== null;
 }
 
+/** Ports the helper has sent something on: it was running there, not missing. */
+const heardFrom = new WeakSet();
+
 function connect() {
   const newPort = api.runtime.connectNative(HOST_NAME);
   newPort.onMessage.addListener((message) => onHelperMessage(newPort, message));
@@ -127,7 +130,7 @@ function onHelperGone(gonePort, reason) {
   if (port !== gonePort) return;
   port = null;
   helperReady = null;
-  const problem = explainPortError(reason);
+  const problem = explainPortError(reason, { wasRunning: heardFrom.has(gonePort) });
   for (const [id, pending] of pendingReplies) {
     clearTimeout(pending.timer);
     pending.reject(new HelperError(problem));
@@ -138,6 +141,7 @@ function onHelperGone(gonePort, reason) {
 
 function onHelperMessage(fromPort, message) {
   if (fromPort !== port || !message || typeof message !== "object") return;
+  heardFrom.add(fromPort);
   if (message.type === "reply") {
     const id = String(message.id ?? "");
     const pending = pendingReplies.get(id);

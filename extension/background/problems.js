@@ -40,7 +40,7 @@ export const noEtmaAddressProblem = () => ({
  * @param {unknown} raw the port error's message, if any
  * @returns {HelperProblem}
  */
-export function explainPortError(raw) {
+export function explainPortError(raw, { wasRunning = false } = {}) {
   const detail = String(raw || "");
   if (/not found|no such native application/i.test(detail)) {
     return {
@@ -54,7 +54,9 @@ export function explainPortError(raw) {
       command: INSTALL_COMMAND,
     };
   }
-  if (/exited|communicating/i.test(detail)) {
+  // Firefox closes the port of a helper that dies with no error to read; Chromium says it exited.
+  // Either way, a helper that had answered on this port was running, so it stopped.
+  if (wasRunning || /exited|communicating/i.test(detail)) {
     return {
       text: `The eTMA Helper program stopped unexpectedly. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page. If it happens again, the helper's log says why.`,
       command: INSTALL_COMMAND,

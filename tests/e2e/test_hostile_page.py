@@ -289,16 +289,7 @@ def save_oscar_patterns(browser, patterns: str, expected: str) -> None:
     browser.wait_for_text("#oscar-status", expected)
 
 
-def test_a_tutor_adds_their_own_oscar_address_on_the_options_page(browser, pages, cohort, request):
-    if browser.name == "firefox":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Firefox's runtime.getManifest() gives content_scripts' files as absolute "
-                "moz-extension:// addresses, and scripting.registerContentScripts refuses them "
-                "('must be a relative URL'): background/oscar-pages.js passes them on as they are",
-            )
-        )
+def test_a_tutor_adds_their_own_oscar_address_on_the_options_page(browser, pages, cohort):
     page = pages.http("/tutor/allocation?module=TM351")
     browser.navigate(page)
     browser.stays(lambda: no_controls(browser), WATCH_SECONDS, "no toolbar on the tutor's page")

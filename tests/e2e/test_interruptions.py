@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
-
 from tests.browsers.helper_install import registered_elsewhere
 
 
@@ -91,11 +89,6 @@ def test_helper_killed_mid_job_is_reported_and_a_rerun_finishes_the_rest(
     assert len(with_files - on_disk) <= fetched <= len(with_files - set(finished))
     assert all((module_folder / pi).is_dir() for pi in with_files)
 
-    if browser.name == "firefox" and "stopped" not in message:
-        # Firefox closes the port of a helper that died with no error to read (Chromium says
-        # "Native host has exited."), and the extension words an unexplained close as "could
-        # not be reached", as if the helper had never started. Everything else above holds.
-        pytest.xfail(f"Firefox: a helper that died mid-job is reported as {message!r}")
     assert "stopped" in message
 
 

@@ -85,6 +85,14 @@ test("an unrecognised port error is quoted; none at all is not", () => {
   assert.match(explainPortError(undefined).text, /could not be reached\. /);
 });
 
+test("a port closed with no error after the helper answered on it means the helper stopped", () => {
+  // Firefox's port.error is null when the helper dies mid-job; Chromium says "Native host has exited."
+  assert.match(explainPortError(undefined, { wasRunning: true }).text, /stopped unexpectedly/);
+  assert.match(explainPortError("", { wasRunning: true }).text, /stopped unexpectedly/);
+  assert.match(explainPortError("Specified native messaging host not found.", { wasRunning: true }).text,
+    /is not installed/);
+});
+
 test("anything thrown becomes a problem a page can show", () => {
   const problem = { text: "Set the eTMA address in the options first." };
   assert.equal(asProblem(new HelperError(problem)), problem);
