@@ -56,6 +56,15 @@ MIN_FREE_BYTES = 256 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
 
 
+@dataclasses.dataclass(frozen=True)
+class _PageFacts:
+    """What a student's page said about them besides the code: name, submission date, late."""
+
+    name: str = ""
+    submitted: str = ""
+    late: bool | None = None
+
+
 class DiskNearlyFull(Exception):
     """The download folder's disk has less free space than a job must leave."""
 
@@ -129,9 +138,9 @@ class BatchRunner:
         self.disk_full = threading.Event()
         # Codes read from students' pages, kept when what follows (the zip) fails.
         self._codes: dict[str, str] = {}
-        # What students' pages said about them (name, submission date, late flag), kept for
-        # their outcome whatever happens next.
-        self._pages: dict[str, StudentPage] = {}
+        # What students' pages said about them, kept for their outcome whatever happens next:
+        # the facts alone, not the page (its forms may carry hundreds of KB of hidden state).
+        self._facts: dict[str, _PageFacts] = {}
         self._notes: dict[str, str] = {}  # what a tutor should know about a done student
         self._how: Counter[str] = Counter()
         self._copied_from: set[str] = set()
@@ -263,12 +272,12 @@ class BatchRunner:
         The student's name is the job's, else their page's, else an earlier job's; the
         submission date and late flag are what their page showed, else what an earlier job read.
         """
-        page = self._pages.get(outcome.pi)
+        facts = self._facts.get(outcome.pi, _PageFacts())
         outcome = dataclasses.replace(
             outcome,
-            name=self.job.names.get(outcome.pi) or (page and page.name) or outcome.name,
-            submitted=(page and page.submitted) or outcome.submitted,
-            late=page.late if page is not None and page.late is not None else outcome.late,
+            name=self.job.names.get(outcome.pi) or facts.name or outcome.name,
+            submitted=facts.submitted or outcome.submitted,
+            late=facts.late if facts.late is not None else outcome.late,
         )
         self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
         try:
@@ -362,7 +371,7 @@ class BatchRunner:
         """Read the student's page and download their zip: a final outcome, or (code, zip)."""
         session = self._session()
         page = session.student_page(self.job.module, pi)
-        self._pages[pi] = page
+        self._facts[pi] = _PageFacts(page.name or "", page.submitted or "", page.late)
         if page.nothing_submitted:
             return Outcome(
                 pi=pi,
