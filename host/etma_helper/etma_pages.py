@@ -70,6 +70,9 @@ class StudentPage:
     name: str | None = None  # the student's name, as the page shows it
     submitted: str | None = None  # when the student submitted, ISO 8601 ("2024-03-11T14:22")
     late: bool | None = None  # the page's late flag
+    #: the words that follow the code label, code or not (a page quoting the session cookie
+    #: there is believed in nothing: see EtmaSession.student_page)
+    code_text: str = ""
 
 
 def parse(html: Page, encoding: str | None = None) -> BeautifulSoup:
@@ -463,4 +466,5 @@ def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = N
         name=_student_name(soup, profile),
         submitted=_submitted(soup, profile),
         late=_late(soup, profile),
+        code_text=" ".join(_values_after(soup, profile.code_label))[:500],
     )

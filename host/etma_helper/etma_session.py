@@ -642,10 +642,15 @@ class EtmaSession:
             request = requests.Request("GET", search.form.action, params=payload).prepare()
             soup, url = self._page("GET", request.url)
         page = etma_pages.read_student_page(soup, url, self.profile)
-        if page.code and self._holds_secret(page.code):
+        if self._holds_secret(page.code or "") or self._holds_secret(page.code_text):
             # A page that echoes the session is not believed in anything else it says either.
             page = dataclasses.replace(
-                page, code=None, problem=ECHOED_SECRET, nothing_submitted=False, name=None
+                page,
+                code=None,
+                problem=ECHOED_SECRET,
+                nothing_submitted=False,
+                name=None,
+                code_text="",
             )
         if page.problem and self._holds_secret(page.problem):
             page = dataclasses.replace(page, problem=ECHOED_SECRET)

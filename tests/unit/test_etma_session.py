@@ -67,3 +67,21 @@ def test_a_name_quoting_the_session_cookie_is_dropped(monkeypatch):
             monkeypatch,
         )
     assert page.name is None and page.code == "AB12-CD34"
+
+
+def test_a_cookie_quoted_where_the_code_goes_is_not_believed_even_when_no_code_shaped(
+    monkeypatch,
+):
+    """A session value no code pattern matches (it holds '_'), quoted after the code label of a
+    page that says nothing was submitted: the student fails, never 'nothing submitted'."""
+    from etma_helper.etma_session import ECHOED_SECRET
+
+    secret = "q9_xZ-session_Value_0123"
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            f"<table><tr><th>Confirmation code:</th><td><b>{secret}</b></td></tr></table>"
+            "<p>No files have been submitted for this assignment.</p>",
+            monkeypatch,
+        )
+    assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted
