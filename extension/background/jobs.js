@@ -12,7 +12,10 @@ import { jobs, saveJobsSoon, savedJobs } from "./saved-jobs.js";
 import { etmaAddress, etmaCookies } from "./settings.js";
 import { notifyWatchers } from "./watchers.js";
 
-const { MAX_PIS, PATTERNS } = globalThis.etmaProtocol;
+const { FINAL_STATES, MAX_PIS, PATTERNS, STATES } = globalThis.etmaProtocol;
+
+/** The states of a student still waiting or working: every state that is not a final one. */
+const UNFINISHED_STATES = STATES.filter((state) => !FINAL_STATES.includes(state));
 
 /** Finished jobs kept for the pages and the popup; older ones are forgotten. */
 const KEPT_JOBS = 5;
@@ -64,7 +67,7 @@ function failJob(job, problem, studentReason = "The eTMA Helper program stopped.
   job.running = false;
   job.error = problem;
   for (const record of Object.values(job.students)) {
-    if (record.state !== "queued" && record.state !== "working") continue;
+    if (!UNFINISHED_STATES.includes(record.state)) continue;
     job.students[record.pi] = job.accepted
       ? { pi: record.pi, state: "failed", reason: studentReason }
       : { pi: record.pi, state: "idle", reason: "" };
