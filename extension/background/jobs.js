@@ -23,7 +23,7 @@ const KEPT_JOBS = 5;
 /**
  * @typedef {Object} StudentRecord
  * @property {string} pi
- * @property {"queued"|"working"|"done"|"failed"|"needs_login"|"cancelled"|"idle"} state
+ * @property {"queued"|"working"|"done"|"not_submitted"|"failed"|"needs_login"|"cancelled"|"idle"} state
  *   (idle: the helper never took the student on)
  * @property {string} [reason]
  * @property {string} [code]

@@ -30,14 +30,19 @@
         const files = `Done – ${plural(count, "file")}`;
         return record.code ? `${files} · Code ${record.code}` : files;
       }
+      case "not_submitted": {
+        // Not a failure: eTMA shows no submission, and any code it shows is still the tutor's to use.
+        const words = record.late ? "Nothing submitted (marked late)" : "Nothing submitted";
+        return record.code ? `${words} · Code ${record.code}` : words;
+      }
       case "failed": {
-        // A student with nothing submitted still has a code the tutor needs.
         const failed = `Failed: ${record.reason || "no reason given"}`;
         return record.code ? `${failed} · Code ${record.code}` : failed;
       }
       case "needs_login": return "Log in to eTMA again";
       case "cancelled": return "Cancelled";
-      default: return "";
+      // A state a newer helper added: final, neither done nor failed, said by the helper's reason.
+      default: return record.reason ? String(record.reason) : "";
     }
   }
 

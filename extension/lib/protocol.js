@@ -47,9 +47,12 @@
     },
 
     /** Every state a student of a job can be in, in the order a job moves through them. */
-    STATES: ["queued", "working", "done", "failed", "needs_login", "cancelled"],
-    /** The states a student ends in; a job is over when every student is in one. */
-    FINAL_STATES: ["done", "failed", "needs_login", "cancelled"],
+    STATES: ["queued", "working", "done", "not_submitted", "failed", "needs_login", "cancelled"],
+    /**
+     * The states a student ends in; a job is over when every student is in one. `not_submitted`:
+     * eTMA's page says the student submitted nothing; finished, like `done`, and not a failure.
+     */
+    FINAL_STATES: ["done", "not_submitted", "failed", "needs_login", "cancelled"],
 
     /** What a personal identifier, a module code and an assignment look like (as the helper checks). */
     PATTERNS: {

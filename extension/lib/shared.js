@@ -43,6 +43,7 @@
   /** How each state's count is said: "done" always, the others only when there are any. */
   const COUNT_WORDS = [
     ["done", (count) => `${count} done`],
+    ["not_submitted", (count) => `${count} with nothing submitted`],
     ["failed", (count) => `${count} failed`],
     ["needs_login", (count) => `${count} need an eTMA login`],
     ["cancelled", (count) => `${count} cancelled`],

@@ -47,7 +47,7 @@ function showHelper(status) {
 }
 
 /** Each count's colour: what went well, what went wrong; cancelled is neither. */
-const COUNT_CLASS = { done: "done", failed: "failed", needs_login: "failed" };
+const COUNT_CLASS = { done: "done", not_submitted: "not-submitted", failed: "failed", needs_login: "failed" };
 
 function countsLine(counts) {
   const line = element("p", { class: "counts" });

@@ -23,10 +23,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
+from .etma_pages import StudentPage
 from .etma_session import (
     Cancelled,
     DownloadedZip,
@@ -52,6 +54,15 @@ NEEDS_LOGIN = "Your eTMA session has ended: log in to eTMA in the browser, then 
 #: Free space a job leaves on the disk: below it, the job stops before writing more.
 MIN_FREE_BYTES = 256 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class _PageFacts:
+    """What a student's page said about them besides the code: name, submission date, late."""
+
+    name: str = ""
+    submitted: str = ""
+    late: bool | None = None
 
 
 class DiskNearlyFull(Exception):
@@ -127,6 +138,9 @@ class BatchRunner:
         self.disk_full = threading.Event()
         # Codes read from students' pages, kept when what follows (the zip) fails.
         self._codes: dict[str, str] = {}
+        # What students' pages said about them, kept for their outcome whatever happens next:
+        # the facts alone, not the page (its forms may carry hundreds of KB of hidden state).
+        self._facts: dict[str, _PageFacts] = {}
         self._notes: dict[str, str] = {}  # what a tutor should know about a done student
         self._how: Counter[str] = Counter()
         self._copied_from: set[str] = set()
@@ -193,10 +207,12 @@ class BatchRunner:
             records = [s.result() if isinstance(s, Future) else s for s in stages]
         shutil.rmtree(self.folder / STAGING, ignore_errors=True)
         codes_csv = None
-        if any(r.code for r in records):
+        if any(r.code or r.state in ("done", "not_submitted") for r in records):
             from .export import write_codes_csv
 
-            codes_csv = str(write_codes_csv(self.folder / CODES_CSV, records))
+            codes_csv = str(
+                write_codes_csv(self.folder / CODES_CSV, records, assignment=job.assignment)
+            )
         counts = Counter(r.state for r in records)
         if self.cancelled.is_set():
             outcome = "cancelled"
@@ -238,7 +254,7 @@ class BatchRunner:
             )
         if self.login_lost.is_set():
             return self._finish(Outcome(pi=pi, state="needs_login", reason=NEEDS_LOGIN))
-        self.emit(Outcome(pi=pi, state="working"))
+        self.emit(Outcome(pi=pi, state="working", name=self.job.names.get(pi, "")))
         earlier = self._guarded(pi, self._earlier_download, pi)
         if earlier is not None:
             return self._finish(earlier)
@@ -251,7 +267,18 @@ class BatchRunner:
         return self._finish(self._guarded(pi, self._unpack, pi, code, downloaded))
 
     def _finish(self, outcome: Outcome) -> Outcome:
-        """Record a student's final outcome in the ledger, then report it."""
+        """Record a student's final outcome in the ledger, then report it.
+
+        The student's name is the job's, else their page's, else an earlier job's; the
+        submission date and late flag are what their page showed, else what an earlier job read.
+        """
+        facts = self._facts.get(outcome.pi, _PageFacts())
+        outcome = dataclasses.replace(
+            outcome,
+            name=self.job.names.get(outcome.pi) or facts.name or outcome.name,
+            submitted=facts.submitted or outcome.submitted,
+            late=facts.late if facts.late is not None else outcome.late,
+        )
         self.ledger.record(self.job_id, self.job.module, self.job.action, outcome)
         try:
             self.emit(outcome)
@@ -344,6 +371,14 @@ class BatchRunner:
         """Read the student's page and download their zip: a final outcome, or (code, zip)."""
         session = self._session()
         page = session.student_page(self.job.module, pi)
+        self._facts[pi] = _PageFacts(page.name or "", page.submitted or "", page.late)
+        if page.nothing_submitted:
+            return Outcome(
+                pi=pi,
+                state="not_submitted",
+                reason=nothing_submitted_reason(self.job.assignment, page),
+                code=page.code or "",
+            )
         if page.code is None and page.download is None:
             return Outcome(
                 pi=pi,
@@ -363,7 +398,9 @@ class BatchRunner:
             return Outcome(
                 pi=pi,
                 state="failed",
-                reason="No files have been submitted for this assignment.",
+                reason="eTMA's page for this student shows a confirmation code but no way to "
+                "download files, and does not say that nothing was submitted; the helper's site "
+                "profile may need download_form settings (etma-helper profile check).",
                 code=code,
             )
         self._check_disk()
@@ -413,6 +450,27 @@ class BatchRunner:
             zip_sha256=downloaded.sha256,
             zip_name=downloaded.server_filename or None,
         )
+
+
+def nothing_submitted_reason(assignment: str, page: StudentPage) -> str:
+    """The reason a tutor reads for a student with no submission, with what eTMA's page shows
+    (a submission date, a late flag)."""
+    shows = []
+    if page.submitted:
+        shows.append(f"shows a submission date of {_when_for_people(page.submitted)}")
+    if page.late:
+        shows.append("marks it late")
+    also = f"; its page {' and '.join(shows)}" if shows else ""
+    return f"Nothing submitted for {assignment or 'this assignment'} on eTMA{also}."
+
+
+def _when_for_people(iso: str) -> str:
+    """ "2024-03-11T14:22" as "11 Mar 2024 14:22" (a day-first date no one misreads)."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return when.strftime("%d %b %Y %H:%M" if "T" in iso else "%d %b %Y").lstrip("0")
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -19,7 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 
 EXIT_DISK_FULL = 5
 EXIT_CODES_HELP = """\
 exit codes:
-  0  every student done
+  0  every student done, or with nothing submitted on eTMA
   1  some students failed (the summary says why)
   2  bad usage
   3  the eTMA session ended: log in again, export fresh cookies and run the same command
@@ -106,7 +106,7 @@ def _build_job(args: argparse.Namespace) -> Job:
         assignment=assignment,
         pis=tuple(_read_pis(args)),
         cookies=cookies,
-        force=args.force,
+        force=getattr(args, "force", False),
     )
 
 
@@ -134,19 +134,41 @@ HOW_WORDS = {
     "copied": "copied from an earlier download in another folder (checked)",
     "fetched_again": "fetched again (an earlier download elsewhere was missing or changed)",
 }
+#: How the summary names each final state.
+STATE_WORDS = {
+    "done": "done",
+    "not_submitted": "nothing submitted",
+    "failed": "failed",
+    "needs_login": "not fetched (eTMA session ended)",
+    "cancelled": "cancelled",
+}
+#: Students failing for the same reason are listed one per line up to this many; more share a
+#: line (a full disk fails everyone left with one reason).
+MAX_LISTED_PER_REASON = 3
+
+
+def _students(count: int) -> str:
+    return f"{count} student{'' if count == 1 else 's'}"
 
 
 def _print_summary(summary, records) -> None:
-    problems = [r for r in records if r.state != "done"]
-    print(f"\n{summary.action}: {summary.module}, {summary.seconds:.1f} s")
+    """What happened, for a person: the counts, the students a tutor must know about (codes
+    found, nothing submitted, failures), where files and the codes table are, and what next."""
+    print(f"\n{summary.action}: {summary.module} {summary.assignment}".rstrip() + ",", end="")
+    print(f" {summary.seconds:.1f} s")
     for state, count in summary.counts.items():
         if count:
-            print(f"  {state:<12}{count:>6}")
-    if problems:
-        print("\nStudents not done:")
-        print(f"  {'PI':<10} {'status':<12} reason")
-        for record in problems:
-            print(f"  {record.pi:<10} {record.state:<12} {record.reason}")
+            print(f"  {STATE_WORDS.get(state, state):<34}{count:>6}")
+    skipped = summary.how.get("already_downloaded", 0) + summary.how.get("copied", 0)
+    if skipped:
+        print(
+            f"\nSkipped {_students(skipped)} already downloaded by an earlier run "
+            "(--force fetches them again)."
+        )
+    if summary.action == "codes":
+        _print_codes(records)
+    _print_not_submitted(records)
+    _print_failed(records)
     if summary.action == "download":
         print(f"\nFiles:  {summary.folder}")
         for how, words in HOW_WORDS.items():
@@ -159,10 +181,61 @@ def _print_summary(summary, records) -> None:
     if summary.stopped_because:
         print(f"\nStopped: {summary.stopped_because}")
     if summary.outcome == "needs_login":
+        waiting = summary.counts.get("needs_login", 0)
         print(
-            "\nThe eTMA session ended: log in to eTMA again, export fresh cookies and run the "
-            "same command; finished students are skipped."
+            f"\nThe eTMA session ended before {_students(waiting)} could be fetched: log in to "
+            "eTMA again, export fresh cookies and run the same command; finished students are "
+            "skipped."
         )
+
+
+def _name_width(records) -> int:
+    return min(max((len(r.name) for r in records), default=0), 40)
+
+
+def _print_codes(records) -> None:
+    """The codes found, in the job's (OSCAR's) order, to type or check by eye."""
+    found = [r for r in records if r.state == "done" and r.code]
+    if not found:
+        return
+    width = max(_name_width(found), len("Name"))
+    print(f"\nCodes found ({len(found)}):")
+    print(f"  {'PI':<10} {'Name':<{width}}  Code")
+    for record in found:
+        print(f"  {record.pi:<10} {record.name[:40]:<{width}}  {record.code}")
+
+
+def _print_not_submitted(records) -> None:
+    nothing = [r for r in records if r.state == "not_submitted"]
+    if not nothing:
+        return
+    width = _name_width(nothing)
+    print(f"\nNothing submitted on eTMA ({len(nothing)}):")
+    for record in nothing:
+        late = "  (eTMA marks it late)" if record.late else ""
+        print(f"  {record.pi:<10} {record.name[:40]:<{width}}{late}".rstrip())
+
+
+def _print_failed(records) -> None:
+    """Failed students with their reasons; many sharing one reason share a line. Students not
+    fetched because the session ended or the job was cancelled are counted, not listed."""
+    failed = [r for r in records if r.state == "failed"]
+    if not failed:
+        return
+    by_reason: dict[str, list] = {}
+    for record in failed:
+        by_reason.setdefault(record.reason, []).append(record)
+    print("\nStudents not done:")
+    print(f"  {'PI':<10} {'status':<8} reason")
+    for reason, group in by_reason.items():
+        if len(group) <= MAX_LISTED_PER_REASON:
+            for record in group:
+                print(f"  {record.pi:<10} {'failed':<8} {reason}")
+            continue
+        print(f"  {_students(len(group))} failed: {reason}")
+        pis = [record.pi for record in group]
+        for start in range(0, len(pis), 8):
+            print("    " + " ".join(pis[start : start + 8]))
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -210,12 +283,15 @@ def _run_job(args: argparse.Namespace) -> int:
         print("\nInterrupted: nothing half-downloaded was kept; run again to finish.")
         return EXIT_INTERRUPTED
     bar.close()
+    place = {pi: index for index, pi in enumerate(job.pis)}
+    records.sort(key=lambda record: place[record.pi])  # OSCAR's order, not the finishing order
     _print_summary(summary, records)
     if summary.outcome == "disk_full":
         return EXIT_DISK_FULL
     if summary.outcome == "needs_login":
         return EXIT_NEEDS_LOGIN
-    return EXIT_OK if summary.counts["done"] == len(job.pis) else EXIT_FAILED
+    finished = summary.counts.get("done", 0) + summary.counts.get("not_submitted", 0)
+    return EXIT_OK if finished == len(job.pis) else EXIT_FAILED
 
 
 def _profile_check(args: argparse.Namespace) -> int:
@@ -234,7 +310,7 @@ def _profile_check(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     results = check_profile(etma_url, cookies, profile, module, pi)
     print(format_report(results))
-    return EXIT_OK if all(r.found for r in results) else EXIT_FAILED
+    return EXIT_OK if all(r.found or r.optional for r in results) else EXIT_FAILED
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -267,9 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"etma-helper {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    out_help = {
+        "download": "download root: scripts go to DIR/<module>/<assignment>/<PI>/, beside the "
+        "codes table (default: the helper's settings)",
+        "codes": "where the codes table goes: DIR/<module>/<assignment>/confirmation_codes.csv "
+        "and .xlsx (default: the helper's download root)",
+    }
     for name, summary in (
         ("download", "download and unpack students' scripts (and their codes)"),
-        ("codes", "collect students' confirmation codes only"),
+        ("codes", "collect students' confirmation codes only (nothing is downloaded)"),
     ):
         command = commands.add_parser(
             name,
@@ -297,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="FILE",
             help="cookies.txt (Netscape format) exported from your browser",
         )
-        command.add_argument("--out", metavar="DIR", help="download root (default: settings)")
+        command.add_argument("--out", metavar="DIR", help=out_help[name])
         command.add_argument(
             "--concurrency",
             type=int,
@@ -305,9 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="1-16",
             help="students fetched at once (default: settings, 4)",
         )
-        command.add_argument(
-            "--force", action="store_true", help="fetch again students already downloaded"
-        )
+        if name == "download":
+            command.add_argument(
+                "--force", action="store_true", help="fetch again students already downloaded"
+            )
         command.add_argument(
             "--profile",
             metavar="FILE",

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, Tag
 from bs4.dammit import EncodingDetector
 
+from .records import clean_name
 from .site_profile import SiteProfile
 
 Page = str | bytes | BeautifulSoup
@@ -65,6 +67,12 @@ class StudentPage:
     problem: str | None = None
     nothing_submitted: bool = False
     notes: list[str] = field(default_factory=list)  # what the reader looked for and missed
+    name: str | None = None  # the student's name, as the page shows it
+    submitted: str | None = None  # when the student submitted, ISO 8601 ("2024-03-11T14:22")
+    late: bool | None = None  # the page's late flag
+    #: the words that follow the code label, code or not (a page quoting the session cookie
+    #: there is believed in nothing: see EtmaSession.student_page)
+    code_text: str = ""
 
 
 def parse(html: Page, encoding: str | None = None) -> BeautifulSoup:
@@ -313,6 +321,120 @@ def _submitted_files(soup: BeautifulSoup) -> tuple[str, ...]:
     return tuple(names)
 
 
+# Elements that label a value rather than hold one: a value is never read past one of these.
+LABEL_TAGS = ("th", "dt", "label", "legend", "caption")
+MONTHS = {
+    month: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for month in names
+}
+_TIME = r"(?:[\sT,]+(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:\s*(?P<half>[ap])\.?m\.?)?)?"
+# Dates as eTMA might write them, day first (a UK system): 11/03/2024, 2024-03-11, 11 Mar 2024,
+# Monday, 11-Mar-2024 - each with an optional time; the groups are named.
+DATE_SHAPES = (
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})" + _TIME, re.I),
+    re.compile(r"\b(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})" + _TIME, re.I),
+    re.compile(
+        r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s-]+(?P<month>[a-z]{3,9})\.?[\s-]+,?"
+        r"(?P<year>\d{4})" + _TIME,
+        re.I,
+    ),
+)
+LATE_YES = re.compile(r"^(yes|y|true|late)\b", re.I)
+LATE_NO = re.compile(r"^(no|n|false|on\s*time|not\s*late)\b", re.I)
+
+
+def parse_when(text: str) -> str | None:
+    """The first date (and time) in ``text`` as ISO 8601 ("2024-03-11T14:22", or "2024-03-11"
+    without a time), read day first; None when there is no real date in it."""
+    for shape in DATE_SHAPES:
+        found = shape.search(text)
+        if found is None:
+            continue
+        part = found.groupdict()
+        month = part["month"]
+        number = MONTHS.get(month.lower()) if month.isalpha() else int(month)
+        try:
+            if number is None:
+                raise ValueError(month)
+            day = datetime(int(part["year"]), number, int(part["day"]))
+            if part["hour"] is None:
+                return day.strftime("%Y-%m-%d")
+            hour = int(part["hour"])
+            if part["half"]:  # 12-hour clock: 12 am is midnight, 12 pm noon
+                hour = hour % 12 + (12 if part["half"].lower() == "p" else 0)
+            return day.replace(hour=hour, minute=int(part["minute"])).strftime("%Y-%m-%dT%H:%M")
+        except ValueError:
+            continue
+    return None
+
+
+def _values_after(soup: BeautifulSoup, label: re.Pattern[str], limit: int = 2) -> list[str]:
+    """For each element labelled by ``label``: the texts that follow the label (its own words
+    after the label, then the next strings), stopping at the next label-like element."""
+    values = []
+    for element in _label_elements(soup, label):
+        found = []
+        after_label = label.split(_words(element), maxsplit=1)[-1].lstrip(STRIP)
+        if after_label:
+            found.append(after_label)
+        for following in element.find_all_next(string=True, limit=12):
+            if len(found) >= limit:
+                break
+            if element in following.parents or isinstance(following, Comment):
+                continue
+            text = " ".join(following.split()).lstrip(STRIP)
+            if not text:
+                continue
+            if following.find_parent(LABEL_TAGS) is not None:
+                break  # the next label: this one's value was empty
+            found.append(text)
+        values.extend(found)
+    return values
+
+
+def _student_name(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
+    for text in _values_after(soup, profile.name_label, limit=1):
+        name = clean_name(text)
+        if name and not name.endswith(":"):
+            return name
+        return None
+    return None
+
+
+def _submitted(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
+    for text in _values_after(soup, profile.submitted_label):
+        when = parse_when(text)
+        if when:
+            return when
+    return None
+
+
+def _late(soup: BeautifulSoup, profile: SiteProfile) -> bool | None:
+    for text in _values_after(soup, profile.late_label, limit=1):
+        if LATE_NO.match(text):
+            return False
+        if LATE_YES.match(text):
+            return True
+    return None
+
+
 def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = None) -> StudentPage:
     """Read a student's page: the code, the download form, or why there is neither."""
     profile = _profile(profile)
@@ -341,4 +463,8 @@ def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = N
         problem=problem,
         nothing_submitted=nothing_submitted,
         notes=notes,
+        name=_student_name(soup, profile),
+        submitted=_submitted(soup, profile),
+        late=_late(soup, profile),
+        code_text=" ".join(_values_after(soup, profile.code_label))[:500],
     )

@@ -642,10 +642,20 @@ class EtmaSession:
             request = requests.Request("GET", search.form.action, params=payload).prepare()
             soup, url = self._page("GET", request.url)
         page = etma_pages.read_student_page(soup, url, self.profile)
-        if page.code and self._holds_secret(page.code):
-            page = dataclasses.replace(page, code=None, problem=ECHOED_SECRET)
+        if self._holds_secret(page.code or "") or self._holds_secret(page.code_text):
+            # A page that echoes the session is not believed in anything else it says either.
+            page = dataclasses.replace(
+                page,
+                code=None,
+                problem=ECHOED_SECRET,
+                nothing_submitted=False,
+                name=None,
+                code_text="",
+            )
         if page.problem and self._holds_secret(page.problem):
             page = dataclasses.replace(page, problem=ECHOED_SECRET)
+        if page.name and self._holds_secret(page.name):
+            page = dataclasses.replace(page, name=None)
         return page
 
     def _holds_secret(self, text: str) -> bool:

@@ -2,9 +2,10 @@
 
 Everything in it - codes, eTMA's reasons, file counts, folder names - comes from a server or a
 page, and a spreadsheet runs a cell that starts with a formula character (OWASP "CSV
-Injection": =, +, -, @, tab, CR, LF). So every cell is neutralised before it is written
+Injection": =, +, -, @, tab, CR, LF). So every text cell is neutralised before it is written
 (`neutralise`), the CSV puts every field in double quotes (doubling any inside, RFC 4180), and
-the Excel copy is written cell by cell as strings, never formulas.
+the Excel copy is written cell by cell: text as strings, never formulas; a file count, a size and
+a submission date as a number or a date, and only when the text is nothing but one.
 """
 
 from __future__ import annotations
@@ -12,12 +13,43 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from .records import Outcome
 
-COLUMNS = ["PI", "Code", "Status", "Reason", "Files", "Folder"]
+COLUMNS = [
+    "PI",
+    "Name",
+    "Assignment",
+    "Code",
+    "Status",
+    "Submitted",
+    "Late",
+    "Reason",
+    "Files",
+    "Size (KB)",
+    "Folder",
+]
 SHEET_NAME = "Confirmation codes"
+#: Each final state as the table says it.
+STATUS_WORDS = {
+    "done": "done",
+    "not_submitted": "not submitted",
+    "failed": "failed",
+    "needs_login": "needs login",
+    "cancelled": "cancelled",
+}
+#: Columns whose value a later run keeps from the earlier table when it did not learn one (a
+#: codes-only run knows no files; a failed run may know no code; a job may give no names).
+KEPT_WHEN_UNKNOWN = ("Name", "Code", "Submitted", "Late", "Files", "Size (KB)", "Folder")
+# How wide a column may grow in the workbook (characters), so a long reason or folder shows.
+MAX_WIDTH = {"Reason": 90, "Folder": 90, "Name": 40}
+DEFAULT_MAX_WIDTH = 30
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+_WHOLE_NUMBER = re.compile(r"\d{1,15}")
+_DECIMAL = re.compile(r"\d{1,15}(\.\d{1,3})?")
+_ISO_WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}))?")
 
 # A cell starting with one of these is quoted. OWASP's list, and NUL from OWASP ASVS 1.2.10.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
@@ -37,22 +69,45 @@ def neutralise(value: object) -> str:
     A value starting with =, +, -, @, tab, CR, LF or NUL gets a leading single quote, as does
     the rest of a value after a separator (, ; tab CR LF) or double quote that a formula
     character follows. Nothing else changes: "ABC-123" and "500 - error" stay as they are,
-    while "-12" becomes "'-12" (no exception for numbers: every column here is text). Applying
-    it again changes nothing, so a table read back from the CSV is not quoted twice.
+    while "-12" becomes "'-12" (no exception for numbers: the counts, sizes and dates the
+    workbook stores as numbers are never negative, and are numbers only when the whole text is
+    digits). Applying it again changes nothing, so a table read back from the CSV is not quoted
+    twice.
     """
     text = "" if value is None or value != value else str(value)  # value != value: NaN
     text = _FORMULA_AFTER_SEPARATOR.sub("'", text)
     return "'" + text if text.startswith(TRIGGERS) else text
 
 
-def write_codes_csv(path: Path, records: Iterable[Outcome]) -> Path:
+def _row(record: Outcome, assignment: str) -> dict[str, str]:
+    """One student as the table's text cells (before neutralising)."""
+    size = sum(entry.size for entry in record.files)
+    return {
+        "PI": record.pi,
+        "Name": record.name,
+        "Assignment": assignment,
+        "Code": record.code,
+        "Status": STATUS_WORDS.get(record.state, record.state.replace("_", " ")),
+        "Submitted": record.submitted.replace("T", " "),
+        "Late": {True: "yes", False: "no"}.get(record.late, ""),
+        "Reason": record.reason,
+        "Files": str(len(record.files)) if record.folder else "",
+        "Size (KB)": f"{size / 1024:.1f}" if record.folder else "",
+        "Folder": record.folder or "",
+    }
+
+
+def write_codes_csv(path: Path, records: Iterable[Outcome], *, assignment: str = "") -> Path:
     """Write (or update) the codes table as CSV, with an Excel copy beside it; return the CSV.
 
-    One row per student.
+    One row per student, in the job's order (OSCAR's). A later run updates the table: a run
+    over every student already in it puts the rows in its own order; a run over some of them
+    updates their rows where they are and adds students new to the table at the end.
 
-    This job's results win, but a value this job did not learn (a codes-only run knows no files;
-    a failed run may know no code) keeps what an earlier run wrote, and students not in this job
-    keep their rows, so the table grows across runs.
+    This job's results win, but a value this job did not learn (`KEPT_WHEN_UNKNOWN`) keeps what
+    an earlier run wrote, and students not in this job keep their rows, so the table grows
+    across runs. A table an earlier version wrote (fewer columns, statuses such as
+    ``needs_login``) is read and rewritten in this layout.
 
     Every cell, whichever column it is in, is neutralised (`neutralise`): this job's values,
     and the earlier table's too, so one written before this protection is fixed when next
@@ -60,57 +115,99 @@ def write_codes_csv(path: Path, records: Iterable[Outcome]) -> Path:
     """
     import pandas as pd  # heavy: imported only when a table is written
 
-    rows = [
-        {
-            "PI": r.pi,
-            "Code": r.code,
-            "Status": r.state,
-            "Reason": r.reason,
-            "Files": str(len(r.files)) if r.folder else "",
-            "Folder": r.folder or "",
-        }
-        for r in records
-    ]
+    rows = [_row(record, assignment) for record in records]
     table = pd.DataFrame(rows, columns=COLUMNS, dtype=str).fillna("").map(neutralise)
-    table = table.set_index("PI")
+    table = table.drop_duplicates("PI", keep="last").set_index("PI")
     if path.exists():
-        earlier = pd.read_csv(path, dtype=str, keep_default_na=False).map(neutralise)
-        earlier = earlier.set_index("PI")
-        for column in ("Code", "Files", "Folder"):
+        earlier = pd.read_csv(path, dtype=str, keep_default_na=False)
+        earlier = earlier.reindex(columns=COLUMNS, fill_value="").fillna("").map(neutralise)
+        earlier["Status"] = earlier["Status"].map(lambda v: STATUS_WORDS.get(v, v))
+        earlier["Assignment"] = earlier["Assignment"].mask(earlier["Assignment"] == "", assignment)
+        earlier = earlier.drop_duplicates("PI", keep="last").set_index("PI")
+        for column in KEPT_WHEN_UNKNOWN:
             known = earlier[column].reindex(table.index)
             table[column] = table[column].mask(table[column] == "", known)
-        table = pd.concat([earlier.drop(index=table.index, errors="ignore"), table])
-    table = table.fillna("").sort_index().reset_index()[COLUMNS]
+        if not earlier.index.difference(table.index).empty:
+            # Some students are only in the earlier table: its order stands, this job's rows
+            # replace theirs in place, and students new to the table follow.
+            new = table.index.difference(earlier.index, sort=False)
+            order = [*earlier.index, *new]
+            table = pd.concat([earlier.drop(index=table.index, errors="ignore"), table])
+            table = table.loc[order]
+    table = table.fillna("").reset_index()[COLUMNS]
     partial = path.with_name(path.name + ".part")
     table.to_csv(partial, index=False, quoting=csv.QUOTE_ALL)
     partial.replace(path)
     workbook = path.with_suffix(".xlsx")
     partial = workbook.with_name(workbook.name + ".part")
-    _write_xlsx(partial, [list(table.columns), *table.itertuples(index=False, name=None)])
+    _write_xlsx(partial, list(table.columns), list(table.itertuples(index=False, name=None)))
     partial.replace(workbook)
     return path
 
 
-def _write_xlsx(path: Path, rows: Iterable[Iterable[object]]) -> None:
-    """Write `rows` (the header first) to a one-sheet workbook, every cell a string.
+def _cell_value(column: str, text: str) -> object:
+    """What a cell holds in the workbook: counts and sizes as numbers, the submission date as a
+    date, everything else as neutralised text that can never run."""
+    if column == "Files" and _WHOLE_NUMBER.fullmatch(text):
+        return int(text)
+    if column == "Size (KB)" and _DECIMAL.fullmatch(text):
+        return float(text)
+    if column == "Submitted":
+        when = _ISO_WHEN.fullmatch(text)
+        if when:
+            try:
+                return datetime.fromisoformat(f"{when[1]}T{when[2] or '00:00'}")
+            except ValueError:
+                pass
+    text = neutralise(text).replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_IN_XLSX.sub("\ufffd", text)
 
-    openpyxl stores a string starting with '=' as a formula; every value is neutralised, and
-    each cell is marked a string besides. Characters a workbook cannot hold (control
-    characters) become U+FFFD, and line breaks are stored as LF, which is how XML reads a CR
-    anyway; the CSV keeps both as they were.
+
+def _write_xlsx(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
+    """Write the table to a one-sheet workbook a tutor can read and sort at once.
+
+    The header is bold, frozen and carries an autofilter; columns are wide enough for their
+    contents (reasons and folders up to `MAX_WIDTH`). Counts and sizes are numbers, the
+    submission date a date; every other cell is a string, never a formula: openpyxl stores a
+    string starting with '=' as a formula, so every text value is neutralised and each text
+    cell is marked a string besides. Characters a workbook cannot hold (control characters)
+    become U+FFFD, and line breaks are stored as LF, which is how XML reads a CR anyway; the
+    CSV keeps both as they were.
     """
     from openpyxl import Workbook  # heavy: imported only when a table is written
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET_NAME
-    for row_number, row in enumerate(rows, start=1):
-        for column_number, value in enumerate(row, start=1):
-            text = neutralise(value).replace("\r\n", "\n").replace("\r", "\n")
-            text = _NOT_IN_XLSX.sub("\ufffd", text)
-            if not text:
+    widths = [len(name) for name in header]
+    bold = Font(bold=True)
+    for column_number, name in enumerate(header, start=1):
+        cell = sheet.cell(row=1, column=column_number, value=neutralise(name))
+        cell.data_type = "s"
+        cell.font = bold
+    row_number = 1
+    for row_number, row in enumerate(rows, start=2):
+        for column_number, (name, raw) in enumerate(zip(header, row, strict=True), start=1):
+            value = _cell_value(name, "" if raw is None else str(raw))
+            if value == "":
                 continue
             cell = sheet.cell(row=row_number, column=column_number)
-            cell.value = text
-            cell.data_type = "s"
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+                shown = max(len(line) for line in value.split("\n"))
+            elif isinstance(value, datetime):
+                cell.number_format = DATE_FORMAT
+                shown = len(DATE_FORMAT)
+            else:
+                shown = len(str(value))
+            widths[column_number - 1] = max(widths[column_number - 1], shown)
+    for column_number, name in enumerate(header, start=1):
+        limit = MAX_WIDTH.get(name, DEFAULT_MAX_WIDTH)
+        width = min(widths[column_number - 1], limit) + 2
+        sheet.column_dimensions[get_column_letter(column_number)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(row_number, 1)}"
     book.save(path)

@@ -44,14 +44,25 @@ CREATE TABLE IF NOT EXISTS students (
     zip_bytes INTEGER,
     zip_sha256 TEXT,
     finished REAL NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    submitted TEXT NOT NULL DEFAULT '',
+    late INTEGER,
     PRIMARY KEY (job_id, pi)
 );
 CREATE INDEX IF NOT EXISTS students_by_module_pi ON students (module, pi, finished);
 """
 
-#: Changes to a ledger written by an earlier version, by the schema version they lead to.
-MIGRATIONS = {
-    2: "ALTER TABLE students ADD COLUMN zip_name TEXT",
+#: Changes to a ledger written by an earlier version, by the schema version they lead to: the
+#: columns each adds to the students table. A column already there is not added again: an older
+#: helper that opens a newer ledger keeps its columns but writes back its own, lower, version.
+#: No column constrains ``state``, so a new state (``not_submitted``, version 3's) needs none.
+MIGRATIONS: dict[int, tuple[tuple[str, str], ...]] = {
+    2: (("zip_name", "TEXT"),),
+    3: (
+        ("name", "TEXT NOT NULL DEFAULT ''"),
+        ("submitted", "TEXT NOT NULL DEFAULT ''"),
+        ("late", "INTEGER"),
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -86,9 +97,14 @@ class Ledger:
                     self._db.execute(statement)
             else:
                 # Ledgers from before versioning report 0 and have the first layout.
+                present = {row[1] for row in self._db.execute("PRAGMA table_info(students)")}
                 for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
-                    self._db.execute(MIGRATIONS[target])
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    for column, declaration in MIGRATIONS[target]:
+                        if column not in present:
+                            self._db.execute(
+                                f"ALTER TABLE students ADD COLUMN {column} {declaration}"
+                            )
+            self._db.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
 
     def close(self) -> None:
         with self._lock:
@@ -115,8 +131,8 @@ class Ledger:
         files = json.dumps([[f.path, f.size, f.sha256] for f in outcome.files])
         self._write(
             "INSERT OR REPLACE INTO students (job_id, pi, module, action, state, reason, code,"
-            " folder, files, zip_name, zip_bytes, zip_sha256, finished)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " folder, files, zip_name, zip_bytes, zip_sha256, finished, name, submitted, late)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job_id,
                 outcome.pi,
@@ -131,6 +147,9 @@ class Ledger:
                 outcome.zip_bytes,
                 outcome.zip_sha256,
                 time.time(),
+                outcome.name,
+                outcome.submitted,
+                None if outcome.late is None else int(outcome.late),
             ),
         )
 
@@ -161,8 +180,8 @@ class Ledger:
     def _outcomes(self, where: str, params: tuple) -> list[Outcome]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256, zip_name"
-                f" FROM students WHERE {where}",
+                "SELECT pi, state, reason, code, folder, files, zip_bytes, zip_sha256, zip_name,"
+                f" name, submitted, late FROM students WHERE {where}",
                 params,
             ).fetchall()
         return [
@@ -175,9 +194,25 @@ class Ledger:
                 files=tuple(FileEntry(*entry) for entry in json.loads(files)),
                 zip_bytes=size,
                 zip_sha256=sha256,
-                zip_name=name,
+                zip_name=zip_name,
+                name=name,
+                submitted=submitted,
+                late=None if late is None else bool(late),
             )
-            for pi, state, reason, code, folder, files, size, sha256, name in rows
+            for (
+                pi,
+                state,
+                reason,
+                code,
+                folder,
+                files,
+                size,
+                sha256,
+                zip_name,
+                name,
+                submitted,
+                late,
+            ) in rows
         ]
 
     def recent_jobs(self, limit: int = 10) -> list[dict]:

@@ -26,6 +26,9 @@ class CheckResult:
     found: bool
     detail: str = ""
     hint: str = ""
+    #: something a page may well not show (the student's name, a submission date): missing it
+    #: is noted, not a failure of the profile
+    optional: bool = False
 
 
 def check_profile(
@@ -93,6 +96,7 @@ def _check(session: EtmaSession, module: str, pi: str) -> list[CheckResult]:
             "" if page.code else "adjust student_page.code_label or student_page.code_token",
         )
     )
+    results += _optional_facts(page)
     if page.download is not None:
         choice = "; ".join(page.download.choices) or "no drop-down"
         detail = f"{page.download.method.upper()} to {page.download.action}, {choice}"
@@ -118,12 +122,34 @@ def _check(session: EtmaSession, module: str, pi: str) -> list[CheckResult]:
     return results
 
 
+def _optional_facts(page) -> list[CheckResult]:
+    """The student's name, submission date and late flag: found, or not shown (optional)."""
+    late = {True: "late", False: "on time", None: None}[page.late]
+    facts = (
+        ("student name found", page.name, "student_page.name_label"),
+        ("submission date found", page.submitted, "student_page.submitted_label"),
+        ("late flag found", late, "student_page.late_label"),
+    )
+    return [
+        CheckResult(item, True, value, optional=True)
+        if value
+        else CheckResult(
+            item,
+            False,
+            "not shown on this student's page (optional)",
+            f"if eTMA shows it, adjust {key}",
+            optional=True,
+        )
+        for item, value, key in facts
+    ]
+
+
 def format_report(results: list[CheckResult]) -> str:
     """A plain-text table: one row per item, with the hint under any item that was missed."""
     width = max(len(r.item) for r in results)
     lines = []
     for result in results:
-        mark = "ok     " if result.found else "MISSING"
+        mark = "ok     " if result.found else "-      " if result.optional else "MISSING"
         lines.append(f"{result.item.ljust(width)}  {mark}  {result.detail}")
         if result.hint:
             lines.append(f"{' ' * (width + 11)}→ {result.hint}")

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ErrorCode, ProtocolError
-from .records import Cookie, Job
+from .records import MAX_NAME, Cookie, Job, clean_name
 
 MAX_PIS = 5000
 
@@ -195,4 +195,34 @@ def parse_job(action: str, message: dict) -> Job:
         pis=tuple(pis),
         cookies=tuple(cookies),
         force=_field(job, "force", bool, required=False, default=False),
+        names=_names(job, pis),
     )
+
+
+def _names(job: dict, pis: Collection[str]) -> dict[str, str]:
+    """The job's optional ``names``: PI -> the tutor's name for that student, every PI one of
+    the job's, every name a string of at most MAX_NAME characters with no control characters."""
+    raw = _field(job, "names", dict, required=False, default={})
+    names: dict[str, str] = {}
+    for key, value in raw.items():
+        try:
+            pi = normalise_pi(key)
+        except ValueError:
+            pi = ""
+        if pi not in pis:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD,
+                f"'names' holds {str(key)[:20]!r}, which is not one of the job's PIs.",
+                field="names",
+            )
+        name = clean_name(value) if isinstance(value, str) else None
+        if name is None:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD,
+                f"The name for {pi} should be text of at most {MAX_NAME} characters, "
+                "without control characters.",
+                field="names",
+            )
+        if name:
+            names[pi] = name
+    return names

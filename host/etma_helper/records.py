@@ -7,7 +7,23 @@ command line) and used by the core (batch.py, etma_session.py, the ledger).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+#: Longest student name the helper keeps (from a job or from eTMA's page).
+MAX_NAME = 200
+# What a name may not hold: C0 and C1 controls and DEL, the line and paragraph separators, and
+# the bidirectional overrides and isolates that could make a table show other text than it holds.
+_NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_name(value: str) -> str | None:
+    """A student's name with its spaces tidied ("" for a blank one), or None when it is no
+    name the helper keeps: longer than MAX_NAME characters, or holding a control character."""
+    if _NOT_IN_A_NAME.search(value):
+        return None
+    name = " ".join(value.split())
+    return name if len(name) <= MAX_NAME else None
 
 
 @dataclass(frozen=True)
@@ -36,14 +52,18 @@ class Job:
     pis: tuple[str, ...]
     cookies: tuple[Cookie, ...] = field(repr=False)
     force: bool = False
+    #: the tutor's names for students, by PI (from OSCAR's table); a student without one takes
+    #: the name eTMA's page shows
+    names: dict[str, str] = field(default_factory=dict, hash=False, repr=False)
 
 
 MAX_FILES_IN_MESSAGE = 200
 #: Bytes of file names one progress message may carry (frames must stay under 1 MB; a zip can
 #: hold thousands of deeply nested long names).
 MAX_FILE_NAME_BYTES = 64 * 1024
-#: The states a student ends a job in.
-FINAL_STATES = ("done", "failed", "needs_login", "cancelled")
+#: The states a student ends a job in. ``not_submitted``: eTMA's page says the student submitted
+#: nothing for the assignment; finished, like ``done``, and not a failure.
+FINAL_STATES = ("done", "not_submitted", "failed", "needs_login", "cancelled")
 #: Every state a student of a job can be in, in the order a job moves through them.
 STATES = ("queued", "working", *FINAL_STATES)
 
@@ -73,6 +93,13 @@ class Outcome:
     zip_bytes: int | None = None
     zip_sha256: str | None = None
     zip_name: str | None = None
+    #: the student's name: the job's, else what eTMA's page shows ("" when neither says)
+    name: str = ""
+    #: when eTMA says the student submitted, as ISO 8601 local time ("2024-03-11T14:22", or a
+    #: date alone), "" when its page shows none
+    submitted: str = ""
+    #: eTMA's late flag: True, False, or None when its page shows none
+    late: bool | None = None
 
     def to_message(self) -> dict:
         """The student as the protocol sends it, the file list capped by count and by bytes."""
@@ -89,6 +116,9 @@ class Outcome:
             "reason": self.reason,
             "code": self.code,
             "files": names,
+            "name": self.name,
+            "submitted": self.submitted,
+            "late": self.late,
         }
         if len(names) < len(self.files):
             data["files_total"] = len(self.files)

@@ -37,6 +37,9 @@ SCHEMA: dict[str, dict[str, str]] = {
         "code_label": "regex",
         "code_token": "regex",
         "no_files": "regex",
+        "name_label": "regex",
+        "submitted_label": "regex",
+        "late_label": "regex",
         "error": "regex",
     },
     "login_page": {"password_field": "flag", "url_words": "regex"},
@@ -75,6 +78,9 @@ class SiteProfile:
     code_label: re.Pattern[str]
     code_token: re.Pattern[str]
     no_files: re.Pattern[str]
+    name_label: re.Pattern[str]
+    submitted_label: re.Pattern[str]
+    late_label: re.Pattern[str]
     error: re.Pattern[str]
     login_password_field: bool
     login_url_words: re.Pattern[str]
@@ -137,6 +143,9 @@ class SiteProfile:
             code_label=student["code_label"],
             code_token=student["code_token"],
             no_files=student["no_files"],
+            name_label=student["name_label"],
+            submitted_label=student["submitted_label"],
+            late_label=student["late_label"],
             error=student["error"],
             login_password_field=login["password_field"],
             login_url_words=login["url_words"],

@@ -57,10 +57,12 @@ def test_download_writes_every_students_files_and_codes(fresh_sites, cohort, set
             }
             assert on_disk == expected
         else:
-            assert record.state == "failed" and "No files" in record.reason
+            assert record.state == "not_submitted" and "Nothing submitted" in record.reason
             assert not folder.exists()
     assert summary.outcome == "finished"
     assert summary.counts["done"] == sum(1 for s in cohort.students if s.files)
+    assert summary.counts["not_submitted"] == sum(1 for s in cohort.students if not s.files)
+    assert summary.counts["failed"] == 0
     with open(summary.codes_csv, newline="", encoding="utf-8") as table:
         rows = {row["PI"]: row for row in csv.DictReader(table)}
     assert {pi: row["Code"] for pi, row in rows.items()} == {s.pi: s.code for s in cohort.students}

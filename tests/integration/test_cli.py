@@ -10,6 +10,7 @@ import pandas as pd
 import requests
 
 from etma_helper.cli import pis_from_text
+from etma_helper.export import COLUMNS
 from tests.conftest import etma_admin_url
 
 
@@ -62,16 +63,24 @@ def test_download_from_the_command_line(fresh_sites, cohort, tmp_path):
         "3",
     )
     missing = [s for s in chosen if not s.files]
-    assert result.returncode == (1 if missing else 0), result.stderr
+    assert missing, "the cohort's sixth student submits nothing"
+    # Nothing submitted is no failure: every student finished, so the exit code is 0.
+    assert result.returncode == 0, result.stdout + result.stderr
     for student in chosen:
         assert (out / "TM351" / student.pi).is_dir() == bool(student.files)
-    assert "Students not done" in result.stdout if missing else "done" in result.stdout
+    assert "Students not done" not in result.stdout
+    listed = result.stdout.split("Nothing submitted", 1)[1]
+    for student in missing:
+        assert student.pi in listed and student.name in listed
     with open(out / "TM351" / "confirmation_codes.csv", newline="") as table:
         rows = {row["PI"]: row for row in csv.DictReader(table)}
     assert {pi: row["Code"] for pi, row in rows.items()} == {s.pi: s.code for s in chosen}
+    assert {pi: row["Status"] for pi, row in rows.items()} == {
+        s.pi: "done" if s.files else "not submitted" for s in chosen
+    }
     workbook = pd.read_excel(out / "TM351" / "confirmation_codes.xlsx", dtype=str)
-    assert list(workbook.columns) == ["PI", "Code", "Status", "Reason", "Files", "Folder"]
-    assert sorted(workbook["PI"]) == sorted(rows)
+    assert list(workbook.columns) == COLUMNS
+    assert list(workbook["PI"]) == [s.pi for s in chosen]  # OSCAR's order
 
 
 def test_codes_with_expired_session_exits_needs_login(fresh_sites, cohort, tmp_path):
@@ -173,3 +182,86 @@ def test_a_second_folder_gets_every_file_and_the_summary_says_how(fresh_sites, c
     forced = etma_helper(*base, "--out", str(tmp_path / "outB"), "--force")
     assert forced.returncode == 0 and "2 fetched from eTMA" in forced.stdout.replace("  ", " ")
     assert fresh_sites.etma_hits[("POST", "/etma/download")] == 4
+
+
+def codes_command(sites, cookies, *pis, out):
+    return etma_helper(
+        "codes",
+        "--etma-url",
+        etma_admin_url(sites),
+        "--module",
+        "TM351",
+        "--assignment",
+        "TMA02",
+        "--pis",
+        *pis,
+        "--cookies",
+        str(cookies),
+        "--out",
+        str(out),
+    )
+
+
+def test_codes_help_offers_only_what_codes_uses_and_out_says_what_it_is_for():
+    codes = etma_helper("codes", "--help")
+    download = etma_helper("download", "--help")
+    assert codes.returncode == download.returncode == 0
+    assert "--force" not in codes.stdout and "--force" in download.stdout
+    out = {
+        name: " ".join(result.stdout.split("\n  --out DIR", 1)[1].split("--", 1)[0].split())
+        for name, result in (("codes", codes), ("download", download))
+    }
+    assert "codes table" in out["codes"] and "scripts" not in out["codes"]
+    assert "scripts" in out["download"]
+    assert "nothing submitted" in codes.stdout and "nothing submitted" in download.stdout
+
+
+def test_an_expired_session_is_said_once_with_the_count(fresh_sites, cohort, tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    write_cookies_txt(fresh_sites, cookies)
+    fresh_sites.expire_etma_sessions()
+    pis = [s.pi for s in cohort.students[:12]]
+    result = codes_command(fresh_sites, cookies, *pis, out=tmp_path / "out")
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert not any(pi in line for pi in pis for line in lines)
+    said = [line for line in lines if "12 students" in line]
+    assert len(said) == 1 and "session" in said[0].lower(), result.stdout
+    assert sum("log in" in line.lower() for line in lines) <= 2, result.stdout
+
+
+def test_a_resumed_run_says_how_many_it_skipped(fresh_sites, cohort, tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    write_cookies_txt(fresh_sites, cookies)
+    chosen = [s.pi for s in cohort.students if s.files][:3]
+    base = [
+        "download",
+        "--etma-url",
+        etma_admin_url(fresh_sites),
+        "--module",
+        "TM351",
+        "--assignment",
+        "TMA02",
+        "--cookies",
+        str(cookies),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    first = etma_helper(*base, "--pis", *chosen[:2])
+    assert first.returncode == 0 and "skipped" not in first.stdout.lower(), first.stdout
+    second = etma_helper(*base, "--pis", *chosen)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Skipped 2 students already downloaded by an earlier run" in second.stdout
+
+
+def test_codes_prints_each_code_with_the_students_name(fresh_sites, cohort, tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    write_cookies_txt(fresh_sites, cookies)
+    chosen = cohort.students[:8]
+    result = codes_command(fresh_sites, cookies, *[s.pi for s in chosen], out=tmp_path / "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = result.stdout.split("Codes found", 1)[1].split("Nothing submitted", 1)[0]
+    rows = [line.split() for line in printed.splitlines() if line.strip()]
+    found = {row[0]: (" ".join(row[1:-1]), row[-1]) for row in rows if row[0][1:].isdigit()}
+    assert found == {s.pi: (s.name, s.code) for s in chosen if s.files}
+    assert [pi for pi in found] == [s.pi for s in chosen if s.files]  # the job's order

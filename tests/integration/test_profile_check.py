@@ -10,7 +10,7 @@ from etma_helper.batch import BatchRunner
 from etma_helper.etma_session import EtmaSession
 from etma_helper.profile_check import check_profile, format_report
 from etma_helper.records import Job
-from etma_helper.site_profile import SiteProfile
+from etma_helper.site_profile import SiteProfile, _builtin_values
 from tests.conftest import etma_admin_url, login_cookies
 
 
@@ -39,6 +39,39 @@ def test_check_of_a_good_student_finds_every_item(fresh_sites, cohort):
     assert items["confirmation code found"].detail == student.code
     assert "file_type = zip" in items["download form found"].detail
     assert fresh_sites.etma_hits[("POST", "/etma/download")] == 0  # a check downloads nothing
+    assert items["student name found"].detail == student.name
+    when = cohort.submitted_at(student.pi).strftime("%Y-%m-%dT%H:%M")
+    assert items["submission date found"].detail == when
+    assert items["late flag found"].detail == ("late" if cohort.is_late(student.pi) else "on time")
+
+
+def test_what_the_page_may_not_show_is_optional_and_fails_no_check(fresh_sites, cohort):
+    """A profile that finds no name, date or late flag: noted with the key to change, never
+    MISSING, so the check still passes."""
+    student = next(s for s in cohort.students if s.files)
+    blind = SiteProfile.from_json(
+        json.dumps(
+            {
+                "student_page": {
+                    "name_label": "no such label",
+                    "submitted_label": "no such label",
+                    "late_label": "no such label",
+                }
+            }
+        ),
+        "blind.json",
+        base=_builtin_values(),
+    )
+    results = check_profile(
+        etma_admin_url(fresh_sites), login_cookies(fresh_sites), blind, "TM351", student.pi
+    )
+    items = by_item(results)
+    for item in ("student name found", "submission date found", "late flag found"):
+        assert items[item].optional and not items[item].found
+        assert "student_page." in items[item].hint
+    report = format_report(results)
+    assert "MISSING" not in report and "not shown" in report
+    assert all(r.found or r.optional for r in results)
 
 
 def test_check_of_an_unknown_pi_reports_etmas_own_words(fresh_sites):
@@ -119,5 +152,5 @@ def test_batch_downloads_and_reads_codes_from_the_variant_markup(variant_sites, 
             on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
             assert on_disk == set(student.files)
         else:
-            assert record.state == "failed" and "No files" in record.reason
+            assert record.state == "not_submitted" and "Nothing submitted" in record.reason
     assert summary.outcome == "finished"

@@ -70,3 +70,8 @@ test("the namespace cannot be changed by the code that shares it", () => {
   }, TypeError);
   assert.ok(!protocol.STATES.includes("lost"));
 });
+
+test("nothing submitted is a final state of its own, right after done", () => {
+  assert.deepEqual(protocol.FINAL_STATES, ["done", "not_submitted", "failed", "needs_login", "cancelled"]);
+  assert.deepEqual(protocol.STATES.slice(2), protocol.FINAL_STATES);
+});

@@ -6,12 +6,14 @@ codes, marks and file bytes on every run.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 # A fixed timestamp for every zip member keeps the zip bytes reproducible run to run.
@@ -87,6 +89,9 @@ LAST_NAMES = (
     "García",
 )
 PI_LETTERS = "ABCDEFGHJKLMNPRSTWXYZ"
+# Submissions fall between FIRST_SUBMISSION and 13 days later; those after DUE are late.
+FIRST_SUBMISSION = datetime(2024, 3, 1, 8, 0)
+DUE = datetime(2024, 3, 12, 12, 0)
 # No 0/O or 1/I/L: the codes are meant to be typed in by hand.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -162,6 +167,23 @@ class Cohort:
     def student(self, pi: str) -> Student:
         """The student with this PI; KeyError if the PI is not in the cohort."""
         return self._by_pi[pi]
+
+    @property
+    def due(self) -> datetime:
+        """The assignment's cut-off date: a submission after it is late."""
+        return DUE
+
+    def submitted_at(self, pi: str) -> datetime:
+        """When the student submitted: stable, plausible, derived from the PI (to the minute).
+
+        Not drawn from the cohort's generator, so the students, codes and files stay as they were.
+        """
+        offset = int.from_bytes(hashlib.sha256(pi.encode()).digest()[:4], "big")
+        return FIRST_SUBMISSION + timedelta(minutes=offset % (13 * 24 * 60))
+
+    def is_late(self, pi: str) -> bool:
+        """True when the student submitted after the cut-off date."""
+        return self.submitted_at(pi) > DUE
 
     def zip_name(self, pi: str) -> str:
         """The filename the site gives the download, e.g. ``TM351_TMA02_P1234567.zip``."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import random
 import select
 import shutil
@@ -12,7 +11,6 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 from . import hostile
 from .base import HTML_TYPE, PageHandler, esc, login_form_html, safe_next
@@ -180,18 +178,28 @@ class EtmaHandler(PageHandler):
         if self.variant:
             self._variant_student_page(module, student)
             return
+        cohort = self.sites.cohort
+        if student.files:
+            submitted = cohort.submitted_at(student.pi).strftime("%d/%m/%Y %H:%M")
+            late = "Yes" if cohort.is_late(student.pi) else "No"
+            submission = (
+                f"<tr><th>Date submitted</th><td>{submitted}</td></tr>"
+                f"<tr><th>Late submission</th><td>{late}</td></tr>"
+            )
+        else:
+            submission = "<tr><th>Date submitted</th><td>Not submitted</td></tr>"
         details = (
             '<table border="1" cellpadding="3" cellspacing="0">'
             f"<tr><th>Student name</th><td>{esc(student.name)}</td></tr>"
             f"<tr><th>PI</th><td>{esc(student.pi)}</td></tr>"
             f"<tr><th>Module</th><td>{esc(module)}</td></tr>"
-            f"<tr><th>Assignment</th><td>{esc(self.sites.cohort.assignment)}</td></tr>"
-            f"<tr><th>Confirmation code:</th><td><b>{esc(student.code)}</b></td></tr></table>"
+            f"<tr><th>Assignment</th><td>{esc(cohort.assignment)}</td></tr>"
+            f"<tr><th>Confirmation code:</th><td><b>{esc(student.code)}</b></td></tr>"
+            f"{submission}</table>"
         )
         if not student.files:
             files = "<p>No files have been submitted for this assignment.</p>"
         else:
-            submitted = _submitted_at(student.pi).strftime("%d/%m/%Y %H:%M")
             rows = "".join(
                 f"<tr><td>{esc(name)}</td><td>{_size_label(len(data))}</td><td>{submitted}</td></tr>"
                 for name, data in student.files.items()
@@ -219,13 +227,21 @@ class EtmaHandler(PageHandler):
         )
 
     def _variant_student_page(self, module: str, student: Student) -> None:
-        """Definition list and divs, the code label split by a no-break space, a <button>."""
-        facts = (
+        """Definition list and divs, the code label split by a no-break space, a <button>;
+        the submission date written out ("Mon 11 Mar 2024, 14:22") and the late flag as yes/no."""
+        cohort = self.sites.cohort
+        facts = [
             ("Student name", student.name),
             ("PI", student.pi),
             ("Module", module),
-            ("Assignment", self.sites.cohort.assignment),
-        )
+            ("Assignment", cohort.assignment),
+        ]
+        if student.files:
+            when = cohort.submitted_at(student.pi)
+            facts += [
+                ("Received", f"{when:%a} {when.day} {when:%b %Y, %H:%M}"),
+                ("Late?", "yes" if cohort.is_late(student.pi) else "no"),
+            ]
         details = "".join(f"<DT>{esc(k)}</DT><DD>{esc(v)}</DD>" for k, v in facts)
         code = (
             "<DT>Confirmation\u00a0code</DT>"
@@ -529,12 +545,6 @@ def _viewstate_value(size: int) -> str:
     """``size`` characters of base64, the same every time (real ones are serialised state)."""
     raw = random.Random(size).randbytes(size * 3 // 4 + 3)
     return base64.b64encode(raw).decode("ascii")[:size]
-
-
-def _submitted_at(pi: str) -> datetime:
-    """A stable, plausible submission time for the student (derived from the PI)."""
-    offset = int.from_bytes(hashlib.sha256(pi.encode()).digest()[:4], "big")
-    return datetime(2024, 3, 1, 8, 0) + timedelta(minutes=offset % (13 * 24 * 60))
 
 
 def _size_label(size: int) -> str:

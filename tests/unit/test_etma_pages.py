@@ -174,3 +174,77 @@ def test_login_page_recognised_by_its_address_when_it_has_no_password_field():
     soup = parse("<p>Choose how to sign in</p><a href=/sso/start>University login</a>")
     assert looks_like_login(soup, url="https://login.example/idp/signin?next=/etma")
     assert not looks_like_login(soup, url="https://etma.example/etma/authors")
+
+
+# --- the student's name, submission date and late flag, read by meaning -------------------------
+
+CLASSIC_SUBMITTED = """<table border=1>
+  <tr><th>Student name</th><td>Zo\u00eb O'Brien</td></tr>
+  <tr><th>PI</th><td>P1234567</td></tr>
+  <tr><th>Confirmation code:</th><td><b>K7M2-Q9XD</b></td></tr>
+  <tr><th>Date submitted</th><td>11/03/2024 14:22</td></tr>
+  <tr><th>Late submission</th><td>Yes</td></tr></table>
+  <form method=post action=/download><select name=t><option>zip</option></select>
+  <input type=submit value=Download></form>"""
+
+VARIANT_SUBMITTED = """<div class=rec><H2>Ravi Singh</H2><DL>
+  <DT>Student name</DT><DD>Ravi  Singh</DD><DT>PI</DT><DD>X7654321</DD>
+  <DT>Confirmation\u00a0code</DT><DD><STRONG>AB12-CD34</STRONG></DD>
+  <DT>Received</DT><DD>Mon 4 Mar 2024, 09:05</DD><DT>Late?</DT><DD>no</DD></DL></div>
+  <FORM METHOD=post ACTION=/dl><SELECT NAME=fmt><OPTION>Zip</OPTION></SELECT>
+  <BUTTON TYPE=submit>Get files</BUTTON></FORM>"""
+
+CLASSIC_NOTHING = """<table border=1>
+  <tr><th>Student name</th><td>Ada Lovelace</td></tr>
+  <tr><th>Date submitted</th><td>Not submitted</td></tr></table>
+  <p>No files have been submitted for this assignment.</p>"""
+
+
+def test_name_submission_date_and_late_flag_are_read_from_a_table():
+    page = read_student_page(CLASSIC_SUBMITTED, BASE)
+    assert page.name == "Zo\u00eb O'Brien"
+    assert page.submitted == "2024-03-11T14:22"
+    assert page.late is True
+    assert page.code == "K7M2-Q9XD" and page.download is not None
+
+
+def test_name_submission_date_and_late_flag_are_read_from_a_definition_list():
+    page = read_student_page(VARIANT_SUBMITTED, BASE)
+    assert page.name == "Ravi Singh"  # spaces collapsed
+    assert page.submitted == "2024-03-04T09:05"
+    assert page.late is False
+
+
+def test_a_page_with_nothing_submitted_has_no_submission_date():
+    page = read_student_page(CLASSIC_NOTHING, BASE)
+    assert page.nothing_submitted and page.code is None and page.download is None
+    assert page.name == "Ada Lovelace"
+    assert page.submitted is None and page.late is None
+
+
+def test_dates_in_other_shapes_are_read_day_first():
+    for shown, expected in (
+        ("2024-03-11 14:22", "2024-03-11T14:22"),
+        ("11.03.2024", "2024-03-11"),
+        ("11 March 2024 at 9:05", "2024-03-11T09:05"),
+        ("Monday, 11-Mar-2024 14:22", "2024-03-11T14:22"),
+        ("1/3/2024 2:05 pm", "2024-03-01T14:05"),
+        ("1st March 2024, 12:30am", "2024-03-01T00:30"),
+    ):
+        page = read_student_page(f"<p>Date submitted: {shown}</p>", BASE)
+        assert page.submitted == expected, shown
+    for not_a_date in ("31/02/2024", "soon", "13/13/2024 10:00"):
+        page = read_student_page(f"<p>Date submitted: {not_a_date}</p>", BASE)
+        assert page.submitted is None, not_a_date
+
+
+def test_an_empty_name_cell_does_not_take_the_next_label():
+    html = "<table><tr><th>Student name</th><td></td></tr><tr><th>PI</th><td>P1</td></tr></table>"
+    assert read_student_page(html, BASE).name is None
+
+
+def test_a_name_with_control_characters_or_too_long_is_not_taken():
+    long_name = "A" * 201
+    for bad in ("Ada\x1b[31m Lovelace", long_name):
+        html = f"<table><tr><th>Student name</th><td>{bad}</td></tr></table>"
+        assert read_student_page(html, BASE).name is None, bad

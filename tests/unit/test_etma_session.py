@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from etma_helper.etma_session import EtmaSession
+from etma_helper.records import Cookie
 
 
 def spy_on_close(session: EtmaSession) -> list[str]:
@@ -27,3 +28,60 @@ def test_a_with_block_left_by_an_exception_closes_it_too_and_lets_the_exception_
         closed = spy_on_close(session)
         raise KeyError("boom")
     assert closed == ["pool"] and session.cancelled
+
+
+def _page_saying(session, html, monkeypatch):
+    from etma_helper import etma_pages
+
+    form = etma_pages.SearchForm(etma_pages.Form("http://127.0.0.1:9/s", "post"), "m", "p")
+    session.use_search_form(form)
+    monkeypatch.setattr(
+        session, "_page", lambda *args, **kwargs: (etma_pages.parse(html), "http://127.0.0.1:9/s")
+    )
+    return session.student_page("TM351", "P1234567")
+
+
+def test_a_page_quoting_the_session_cookie_is_believed_in_nothing(monkeypatch):
+    """Not its code, not its name, not that nothing was submitted: the student fails."""
+    from etma_helper.etma_session import ECHOED_SECRET
+
+    secret = "K7M2-Q9XD-SESSION-42"
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            f"<table><tr><th>Student name</th><td>Ada</td></tr><tr><th>Confirmation code</th>"
+            f"<td>{secret}</td></tr></table><p>No files have been submitted.</p>",
+            monkeypatch,
+        )
+    assert page.code is None and page.problem == ECHOED_SECRET
+    assert not page.nothing_submitted and page.name is None
+
+
+def test_a_name_quoting_the_session_cookie_is_dropped(monkeypatch):
+    secret = "session-value-echoed"
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            f"<table><tr><th>Student name</th><td>Ada {secret}</td></tr><tr><th>Confirmation "
+            "code</th><td>AB12-CD34</td></tr></table>",
+            monkeypatch,
+        )
+    assert page.name is None and page.code == "AB12-CD34"
+
+
+def test_a_cookie_quoted_where_the_code_goes_is_not_believed_even_when_no_code_shaped(
+    monkeypatch,
+):
+    """A session value no code pattern matches (it holds '_'), quoted after the code label of a
+    page that says nothing was submitted: the student fails, never 'nothing submitted'."""
+    from etma_helper.etma_session import ECHOED_SECRET
+
+    secret = "q9_xZ-session_Value_0123"
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            f"<table><tr><th>Confirmation code:</th><td><b>{secret}</b></td></tr></table>"
+            "<p>No files have been submitted for this assignment.</p>",
+            monkeypatch,
+        )
+    assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted

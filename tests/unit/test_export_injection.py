@@ -44,12 +44,31 @@ def outcome(pi: str, *, code="", reason="", folder=None, files=1, state="failed"
     return Outcome(pi=pi, state=state, reason=reason, code=code, folder=folder, files=entries)
 
 
+# The only cells the workbook stores as numbers or dates (counts, sizes, the submission date).
+NUMERIC_COLUMNS = {"Files", "Size (KB)", "Submitted"}
+
+
 def assert_no_formula_anywhere(table: Path) -> None:
-    for row in read_xlsx(table.with_suffix(".xlsx")):
-        for cell in row:
-            if cell.value is not None:
+    header, *rows = read_xlsx(table.with_suffix(".xlsx"))
+    names = [cell.value for cell in header]
+    for row in [header, *rows]:
+        for name, cell in zip(names, row, strict=True):
+            if cell.value is None:
+                continue
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+            if isinstance(cell.value, str):
                 assert cell.data_type == "s", (cell.coordinate, cell.value, cell.data_type)
-                assert not str(cell.value).startswith(tuple(TRIGGERS)), cell.value
+                assert not cell.value.startswith(tuple(TRIGGERS)), cell.value
+            else:  # a number or a date: only where the table means one, and never negative
+                assert name in NUMERIC_COLUMNS and cell.data_type in ("n", "d"), cell.coordinate
+                assert cell.is_date or cell.value >= 0, (cell.coordinate, cell.value)
+
+
+def xlsx_rows(table: Path) -> dict[str, dict[str, object]]:
+    """The workbook's rows by PI, each as column name -> value."""
+    header, *rows = read_xlsx(table.with_suffix(".xlsx"))
+    names = [cell.value for cell in header]
+    return {row[0].value: {n: c.value for n, c in zip(names, row, strict=True)} for row in rows}
 
 
 @pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "\t", "\r", "\n"])
@@ -117,10 +136,15 @@ def test_ordinary_values_are_written_unchanged(tmp_path: Path):
     got = dict(zip(*read_csv(table), strict=True))
     assert got == {
         "PI": "X1234567",
+        "Name": "",
+        "Assignment": "",
         "Code": "ABC-123",
         "Status": "failed",
+        "Submitted": "",
+        "Late": "",
         "Reason": reason,
         "Files": "3",
+        "Size (KB)": "0.0",
         "Folder": "X1234567",
     }
 
@@ -149,8 +173,7 @@ def test_rewriting_merges_without_quoting_twice(tmp_path: Path):
     assert rows["X1"]["Folder"] == "'@dir"
     assert rows["X1"]["Reason"] == "'+again"
     assert rows["X2"]["Code"] == "'-CODE2"
-    cells = {row[0].value: row for row in read_xlsx(path.with_suffix(".xlsx"))[1:]}
-    assert cells["X1"][1].value == "'=CODE"
+    assert xlsx_rows(path)["X1"]["Code"] == "'=CODE"
     assert_no_formula_anywhere(path)
 
 
@@ -158,7 +181,7 @@ def test_a_table_written_before_neutralising_is_neutralised_when_next_written(tm
     path = tmp_path / "confirmation_codes.csv"
     with open(path, "w", newline="", encoding="utf-8") as table:
         writer = csv.writer(table)
-        writer.writerow(COLUMNS)
+        writer.writerow(["PI", "Code", "Status", "Reason", "Files", "Folder"])  # 0.1's layout
         writer.writerow(["X1", "=1+2", "failed", ATTACK, "", "@folder"])
     write_codes_csv(path, [outcome("X2", code="OK-1", state="done")])
     rows = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in read_csv(path)[1:]}
@@ -173,8 +196,7 @@ def test_control_characters_from_a_server_do_not_break_the_workbook(tmp_path: Pa
     """openpyxl refuses most control characters; the reason must still be written."""
     table = write_codes_csv(tmp_path / "c.csv", [outcome("X1", reason="bad\x00byte\x1b[31m")])
     assert dict(zip(*read_csv(table), strict=True))["Reason"] == "bad\x00byte\x1b[31m"
-    [_, row] = read_xlsx(table.with_suffix(".xlsx"))
-    assert row[3].value == "bad\ufffdbyte\ufffd[31m"
+    assert xlsx_rows(table)["X1"]["Reason"] == "bad\ufffdbyte\ufffd[31m"
 
 
 TEXT = st.text(alphabet=st.sampled_from("=+-@\t\r\n,;\"' aA1" + string.punctuation), max_size=12)
@@ -187,3 +209,26 @@ def test_neutralise_is_idempotent_and_leaves_no_trigger_at_a_cell_start(value: s
     assert not once.startswith(tuple(TRIGGERS))
     assert not FORMULA_AFTER_SEPARATOR.search(once)
     assert once.replace("'", "") == value.replace("'", "")  # only quotes were added
+
+
+def test_a_name_from_a_job_or_a_page_is_neutralised_like_any_text(tmp_path: Path):
+    hostile = Outcome(pi="X1", state="done", code="AB12-CD34", name="=cmd|' /C calc'!A0")
+    table = write_codes_csv(tmp_path / "c.csv", [hostile], assignment="TMA02")
+    assert dict(zip(*read_csv(table), strict=True))["Name"] == "'=cmd|' /C calc'!A0"
+    assert xlsx_rows(table)["X1"]["Name"] == "'=cmd|' /C calc'!A0"
+    assert_no_formula_anywhere(table)
+
+
+def test_number_and_date_columns_holding_anything_else_stay_neutralised_text(tmp_path: Path):
+    """Only a whole number, a plain decimal or an ISO date becomes a number or a date; a cell
+    an earlier (or edited) table holds in those columns that is anything else stays text."""
+    path = tmp_path / "confirmation_codes.csv"
+    with open(path, "w", newline="", encoding="utf-8") as table:
+        writer = csv.writer(table)
+        writer.writerow(COLUMNS)
+        writer.writerow(["X1", "", "", "", "failed", "=NOW()", "", "", "-1+2", "@SUM(1)", "d"])
+    write_codes_csv(path, [outcome("X2", code="OK-1", state="done", folder="f")])
+    row = xlsx_rows(path)["X1"]
+    assert (row["Files"], row["Size (KB)"], row["Submitted"]) == ("'-1+2", "'@SUM(1)", "'=NOW()")
+    assert xlsx_rows(path)["X2"]["Files"] == 1
+    assert_no_formula_anywhere(path)

@@ -46,6 +46,12 @@ jobs = st.fixed_dictionaries(
         )
         | json_values,
         "force": st.booleans() | json_values,
+        "names": st.dictionaries(
+            st.sampled_from(["P1234567", "p7654321", "Z9999999", "../x", ""]),
+            st.sampled_from(["Ada Lovelace", "", "A" * 201, "Ada\u202e", "=cmd"]) | json_values,
+            max_size=3,
+        )
+        | json_values,
     },
 )
 requests_ = st.fixed_dictionaries(

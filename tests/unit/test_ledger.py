@@ -43,3 +43,76 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     assert ledger.job_outcomes("new")["Q7654321"].zip_name == "TM351_Q7654321.zip"
     ledger.close()
     assert Ledger(path).last_download("TM351", "TMA02", "P1234567") is not None
+
+
+SECOND_LAYOUT = """
+CREATE TABLE jobs (id TEXT PRIMARY KEY, action TEXT NOT NULL, module TEXT NOT NULL,
+    assignment TEXT NOT NULL, etma_origin TEXT NOT NULL, total INTEGER NOT NULL,
+    started REAL NOT NULL, finished REAL, outcome TEXT);
+CREATE TABLE students (job_id TEXT NOT NULL REFERENCES jobs(id), pi TEXT NOT NULL,
+    module TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+    code TEXT NOT NULL, folder TEXT, files TEXT NOT NULL, zip_name TEXT, zip_bytes INTEGER,
+    zip_sha256 TEXT, finished REAL NOT NULL, PRIMARY KEY (job_id, pi));
+INSERT INTO jobs VALUES ('old', 'download', 'TM351', 'TMA02', 'http://e', 1, 1.0, 2.0, 'finished');
+INSERT INTO students VALUES ('old', 'P1234567', 'TM351', 'download', 'done', '', 'AB12-CD34',
+    '/x/P1234567', '[["a.txt", 3, "00"]]', 'TM351_P1234567.zip', 10, 'ff', 2.0);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_version_2_ledger_gains_names_submission_dates_and_late_flags(tmp_path):
+    path = tmp_path / "l.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SECOND_LAYOUT)
+    db.close()
+    ledger = Ledger(path)
+    earlier = ledger.last_download("TM351", "TMA02", "P1234567")
+    assert earlier.zip_name == "TM351_P1234567.zip"
+    assert (earlier.name, earlier.submitted, earlier.late) == ("", "", None)
+    ledger.start_job("new", "codes", "TM351", "TMA02", "http://e", 2)
+    ledger.record(
+        "new",
+        "TM351",
+        "codes",
+        Outcome(
+            pi="Q7654321",
+            state="done",
+            code="ZZ11-2233",
+            name="Ada Lovelace",
+            submitted="2024-03-11T14:22",
+            late=True,
+        ),
+    )
+    ledger.record(
+        "new",
+        "TM351",
+        "codes",
+        Outcome(pi="R1111111", state="not_submitted", reason="Nothing submitted.", late=False),
+    )
+    ledger.finish_job("new", "finished")
+    got = ledger.job_outcomes("new")
+    assert (got["Q7654321"].name, got["Q7654321"].submitted, got["Q7654321"].late) == (
+        "Ada Lovelace",
+        "2024-03-11T14:22",
+        True,
+    )
+    assert got["R1111111"].state == "not_submitted" and got["R1111111"].late is False
+    assert ledger.recent_jobs()[0]["counts"] == {"done": 1, "not_submitted": 1}
+    ledger.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_ledger_an_older_helper_opened_after_a_newer_one_still_opens(tmp_path):
+    """An older helper (a second install) resets user_version to its own number but keeps the
+    newer columns; the newer helper must not try to add them again."""
+    path = tmp_path / "l.sqlite3"
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    ledger = Ledger(path)
+    ledger.start_job("j", "codes", "TM351", "TMA02", "http://e", 1)
+    ledger.record("j", "TM351", "codes", Outcome(pi="P1234567", state="done", name="Ada"))
+    assert ledger.job_outcomes("j")["P1234567"].name == "Ada"

@@ -318,6 +318,23 @@ def test_unknown_pi_or_module_gives_a_200_error_page(
     assert cohort.students[0].code not in wrong_module.text
 
 
+def test_student_page_shows_submission_date_and_late_flag_in_old_style_rows(
+    sites: PracticeSites, etma: requests.Session, cohort: Cohort
+) -> None:
+    late = [pi for pi in with_submission(cohort) if cohort.is_late(pi)]
+    on_time = [pi for pi in with_submission(cohort) if not cohort.is_late(pi)]
+    assert late and on_time, "the cohort has late and on-time submissions"
+    for pi, flag in ((late[0], "Yes"), (on_time[0], "No")):
+        page = student_page(sites, etma, pi).text
+        when = cohort.submitted_at(pi)
+        assert when > cohort.due if flag == "Yes" else when <= cohort.due
+        assert f"<tr><th>Date submitted</th><td>{when:%d/%m/%Y %H:%M}</td></tr>" in page
+        assert f"<tr><th>Late submission</th><td>{flag}</td></tr>" in page
+    nothing = student_page(sites, etma, without_submission(cohort)[0]).text
+    assert "<tr><th>Date submitted</th><td>Not submitted</td></tr>" in nothing
+    assert "Late submission" not in nothing
+
+
 def test_student_without_submission_has_code_but_no_download_form(
     sites: PracticeSites, etma: requests.Session, cohort: Cohort
 ) -> None:
