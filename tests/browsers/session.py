@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from etma_helper import records
 from tests.browsers.helper_install import HelperInstall
 from tests.browsers.waiting import holds_for, wait_until
 
@@ -38,7 +39,7 @@ KEYSYMS = {"Tab": TAB, "Return": ENTER, "space": SPACE, "BackSpace": BACKSPACE}
 TOOLBAR = "#etma-helper-toolbar"
 ROW = "tr[data-etma-pi]"
 CHECKBOX = "input.etma-helper-select"
-FINAL_STATES = frozenset({"done", "failed", "needs_login", "cancelled"})
+FINAL_STATES = frozenset(records.FINAL_STATES)
 REPO = Path(__file__).resolve().parents[2]
 DOC_SCREENSHOTS = REPO / "docs" / "screenshots"
 
