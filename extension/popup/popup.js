@@ -123,9 +123,12 @@ async function showRecentJobs() {
       element("span", { class: "what" }, `${job.module}${job.assignment ? ` ${job.assignment}` : ""} · ${actionWords(job.action).toLowerCase()}`),
       element("span", { class: "when" }, `${whenWords(job.started)} · ${plural(job.total ?? 0, "student")}${outcome === "finished" ? "" : ` · ${outcome.replace("_", " ")}`}`),
     );
+    // The same counts, in the same words, as the current job and the OSCAR page: one per line.
     const result = element("span", { class: "result" });
-    result.append(element("span", { class: "done" }, `${job.counts?.done ?? 0} done`));
-    if (job.counts?.failed) result.append(element("br"), element("span", { class: "failed" }, `${job.counts.failed} failed`));
+    countWords(job.counts ?? {}).forEach(({ state, text }, index) => {
+      if (index) result.append(element("br"));
+      result.append(element("span", COUNT_CLASS[state] ? { class: COUNT_CLASS[state] } : {}, text));
+    });
     item.append(result);
     return item;
   }));

@@ -67,6 +67,10 @@ def test_codes_for_a_shift_selected_range(browser, sites, cohort, installed):
             assert states[student.pi] == "not_submitted"
             assert texts[student.pi] == f"Nothing submitted · Code {student.code}"
     assert sites.etma_hits[("POST", "/etma/student")] == 5
+    # The popup's recent jobs count them in the same words as the page.
+    browser.open_popup()
+    newest = browser.wait_for_text("#recent li[data-job-id]", "TM351")
+    assert "4 done" in newest and "1 with nothing submitted" in newest
     assert sites.etma_hits[("POST", "/etma/download")] == 0
     assert not any(p.is_dir() for p in (installed.download_root / "TM351" / "TMA02").iterdir())
 
