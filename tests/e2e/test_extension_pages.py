@@ -114,10 +114,9 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(browser, sites, 
         "   e => window.etmaEvents.push(kind + ':' + e.target.id)); }"
     )
     browser.press("fill")
-    assert browser.shown('[data-role="fill-panel"]', in_toolbar=True)
-    listed = browser.texts(
-        '[data-role="fill-panel"] [data-fill-pi]', "data-fill-pi", in_toolbar=True
-    )
+    panel = '[data-role="fill-panel"]'
+    browser.wait(lambda: browser.shown(panel, in_toolbar=True), "the fill panel")
+    listed = browser.texts(f"{panel} [data-fill-pi]", "data-fill-pi", in_toolbar=True)
     # Codes fetched earlier on this page (an earlier test's job) are offered too.
     assert set(pis) <= set(listed)
     for pi in pis:
@@ -125,13 +124,14 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(browser, sites, 
     replace = f'[data-fill-pi="{typed_pi}"] input[data-role="replace"]'
     assert browser.checked(replace, in_toolbar=True) is False
     assert "MY-OWN" in listed[typed_pi]
-    replace_boxes = '[data-role="fill-panel"] input[data-role="replace"]'
+    replace_boxes = f'{panel} input[data-role="replace"]'
     assert browser.count(replace_boxes, in_toolbar=True) == 1
 
     will_fill = len(listed) - 1
     confirm = '[data-action="fill-confirm"]'
     assert browser.text(confirm, in_toolbar=True) == f"Fill {will_fill} codes"
     browser.press("fill-confirm")
+    browser.wait_for_message(f"Filled {will_fill} confirmation codes", timeout=10)
     fields = browser.code_fields()
     assert fields[typed_pi] == "MY-OWN"
     for pi in pis:
@@ -140,15 +140,20 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(browser, sites, 
     events = browser.run("() => window.etmaEvents")
     assert f"input:code_{pis[0]}" in events and f"change:code_{pis[0]}" in events
     assert f"input:code_{typed_pi}" not in events
-    assert f"Filled {will_fill} confirmation codes" in browser.message()
 
     # Asked again, only the typed field is left, and ticking Replace replaces it.
     browser.press("fill")
-    left = browser.texts('[data-role="fill-panel"] [data-fill-pi]', "data-fill-pi", in_toolbar=True)
+    left = browser.wait(
+        lambda: (
+            browser.shown(panel, in_toolbar=True)
+            and browser.texts(f"{panel} [data-fill-pi]", "data-fill-pi", in_toolbar=True)
+        ),
+        "the fill panel again",
+    )
     assert list(left) == [typed_pi]
     browser.click(replace_boxes, in_toolbar=True)
     browser.press("fill-confirm")
-    assert browser.code_fields()[typed_pi] == codes[typed_pi]
+    browser.wait(lambda: browser.code_fields()[typed_pi] == codes[typed_pi], "the replaced code")
     assert not set(pis) & sites.unlocked  # filling never submits OSCAR's forms
 
     # The tutor submits one row's own form with the filled code: OSCAR accepts it.
