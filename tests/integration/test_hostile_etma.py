@@ -124,10 +124,19 @@ def hostile(fresh_sites, tmp_path, recorders):
     fresh_sites.hostile_redirect_to = None
 
 
+#: Files that mark a browser's profile folder (Firefox's, Chromium's user data). The end-to-end
+#: tests' browsers live for the whole test session, under the same temporary root, and write
+#: there on their own timers (Firefox's bookmark backups): that is not the helper escaping.
+BROWSER_PROFILE_MARKS = ("prefs.js", "Local State")
+
+
 def listing(root: Path) -> set[Path]:
-    """Every path under ``root``, links included and not followed."""
+    """Every path under ``root``, links included and not followed; browser profiles left out."""
     found = set()
     for folder, dirs, files in os.walk(root):
+        if any(mark in files for mark in BROWSER_PROFILE_MARKS):
+            dirs[:] = []
+            continue
         for name in dirs + files:
             found.add(Path(folder) / name)
     return found
