@@ -26,9 +26,15 @@ class HelperSilent(TimeoutError):
 class HostProcess:
     """The helper started the way a browser starts it: caller origin as its argument."""
 
-    def __init__(self, env: dict[str, str] | None = None, caller: str = CHROMIUM_CALLER) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        caller: str = CHROMIUM_CALLER,
+        program: tuple[str, ...] = ("-m", "etma_helper.native_host"),
+    ) -> None:
+        """``program``: what the interpreter runs (another host, for the benchmark's floor)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "etma_helper.native_host", caller],
+            [sys.executable, *program, caller],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
