@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from . import marks as marks_pages
 from .base import PageHandler, esc, login_form_html, safe_next
 from .cohort import Student
 
@@ -59,6 +60,10 @@ class OscarHandler(PageHandler):
             self.work_allocation()
         elif path == "/oscar/marks":
             self.marks()
+        elif path == marks_pages.ASSIGNMENT_MARKS_PATH:
+            marks_pages.assignment_marks_page(self)
+        elif path == marks_pages.THIRD_MARKS_PATH:
+            marks_pages.third_marks_page(self, method)
         elif path == "/oscar/confirm" and method == "POST":
             self.confirm()
         else:
@@ -85,7 +90,9 @@ class OscarHandler(PageHandler):
             "Home",
             (
                 "<h2>Welcome to OSCAR</h2><p>Your work allocations:</p>"
-                f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li></ul>'
+                f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li>'
+                f'<li><a href="{esc(marks_pages.marks_path(cohort))}">Marks: {esc(label)}</a>'
+                "</li></ul>"
             ),
         )
 
@@ -165,21 +172,8 @@ class OscarHandler(PageHandler):
 
     def marks(self) -> None:
         student = self._student_or_error(self.query)
-        if student is None:
-            return
-        third = "Yes" if student.needs_third_marking else "No"
-        self.send_page(
-            "First and second marks",
-            (
-                f"<h2>First and second marks</h2><p>{esc(student.name)} ({esc(student.pi)})</p>"
-                '<table border="1" cellpadding="3" cellspacing="0">'
-                f"<tr><th>First mark</th><td>{student.first_mark}</td></tr>"
-                f"<tr><th>Second mark</th><td>{student.second_mark}</td></tr>"
-                f"<tr><th>Difference</th><td>{student.mark_difference}</td></tr>"
-                f"<tr><th>Third marking required</th><td>{third}</td></tr></table>"
-                f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
-            ),
-        )
+        if student is not None:
+            marks_pages.student_marks_page(self, student)
 
     def confirm(self) -> None:
         student = self._student_or_error(self.form)

@@ -20,6 +20,7 @@ from .base import SiteServer
 from .cohort import Cohort
 from .etma import EtmaHandler
 from .faults import Faults
+from .marks import SavedThirdMarks
 from .oscar import OscarHandler
 from .sessions import SessionStore
 from .zipcache import ZipCache
@@ -86,6 +87,8 @@ class PracticeSites:
         self.etma_sessions = SessionStore()
         self.etma_hits: Counter[tuple[str, str]] = Counter()
         self.unlocked: set[str] = set()
+        #: third marks saved through OSCAR's form, by PI
+        self.third_marks: dict[str, SavedThirdMarks] = {}
         self._requested_ports = (oscar_port, etma_port)
         self._lock = threading.Lock()
         self._hostile_lock = threading.Lock()
@@ -215,6 +218,11 @@ class PracticeSites:
         """Record that third marking was unlocked for ``pi``."""
         with self._lock:
             self.unlocked.add(pi)
+
+    def save_third_marks(self, pi: str, saved: SavedThirdMarks) -> None:
+        """Record the third marks OSCAR's form saved for ``pi``."""
+        with self._lock:
+            self.third_marks[pi] = saved
 
     def issue_download_token(self) -> str:
         """A token for one student page's download form."""
