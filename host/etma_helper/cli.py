@@ -417,6 +417,50 @@ def _flags(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _worksheet(args: argparse.Namespace) -> int:
+    from .marks_file import MarksFileError
+    from .worksheet import read_codes, write_worksheet
+
+    rule = _rule(args)
+    students = _read_marks(args.marks)
+    codes = {}
+    if args.codes:
+        try:
+            codes = read_codes(Path(args.codes).expanduser())
+        except MarksFileError as err:
+            raise UsageError(
+                f"the codes in {args.codes} cannot be used:\n{err.describe()}"
+            ) from None
+    out = _output(args.out, ".xlsx", args.marks, args.codes)
+    try:
+        written = write_worksheet(out, students, rule, codes=codes, include_all=args.all)
+    except OSError as err:
+        raise UsageError(f"Cannot write {out}: {err.strerror}.") from None
+    which = "every student" if args.all else "the students for third marking"
+    print(f"Worksheet: {_students(written.rows)} ({which}).")
+    if written.kept:
+        print(f"Kept what was typed for {_students(written.kept)} from the earlier worksheet.")
+    print(f"  {written.xlsx}\n  {written.csv}")
+    return EXIT_OK
+
+
+def _worksheet_check(args: argparse.Namespace) -> int:
+    from .marks_file import MarksFileError, shown_number
+    from .worksheet import read_worksheet
+
+    students = _read_marks(args.marks)
+    try:
+        found = read_worksheet(Path(args.worksheet).expanduser(), students)
+    except MarksFileError as err:
+        raise UsageError(f"the worksheet cannot be used:\n{err.describe()}") from None
+    print(f"{_students(len(found))} with third marks, every mark within its maximum:")
+    for third in found.values():
+        marks = ", ".join(f"{q} {shown_number(m)}" for q, m in third.marks)
+        comment = f"; comment of {len(third.comment)} characters" if third.comment else ""
+        print(f"  row {third.row:<4} {third.pi}  {marks}{comment}")
+    return EXIT_OK
+
+
 def _add_rule_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--threshold",
@@ -537,6 +581,40 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--out", required=True, metavar="FILE", help="flags.csv to write")
     _add_rule_options(flags)
     flags.set_defaults(run=_flags)
+    worksheet = commands.add_parser(
+        "worksheet",
+        help="write the third-marking worksheet (.xlsx and .csv) to fill in",
+        description="Writes one row per student for third marking (every student with --all): "
+        "PI, name, confirmation code, both markers' marks, totals, difference and reason, and "
+        "empty third-mark and comment columns to fill in. Written again over an earlier "
+        "worksheet, it keeps the third marks and comments typed there.",
+        epilog=THIRD_MARKING_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worksheet.add_argument("--marks", required=True, metavar="FILE", help="marks.csv or .xlsx")
+    worksheet.add_argument(
+        "--out", required=True, metavar="FILE", help="DIR/third_marking.xlsx (a .csv goes beside)"
+    )
+    worksheet.add_argument(
+        "--codes",
+        metavar="FILE",
+        help="a codes table (confirmation_codes.csv or .xlsx) for names and confirmation codes",
+    )
+    worksheet.add_argument("--all", action="store_true", help="every student, not only flagged")
+    _add_rule_options(worksheet)
+    worksheet.set_defaults(run=_worksheet)
+    check_sheet = commands.add_parser(
+        "worksheet-check",
+        help="check a filled worksheet against the marks and list its third marks",
+        description="Reads a filled third-marking worksheet (.xlsx or .csv) and reports every "
+        "problem by row (a PI not in the marks, a mark that is no number or is over its "
+        "maximum, a formula, a comment over OSCAR's length), or lists the third marks.",
+        epilog=THIRD_MARKING_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_sheet.add_argument("--worksheet", required=True, metavar="FILE")
+    check_sheet.add_argument("--marks", required=True, metavar="FILE", help="marks.csv or .xlsx")
+    check_sheet.set_defaults(run=_worksheet_check)
     config = commands.add_parser("config", help="show or change where files go")
     config.add_argument("--download-root", type=Path)
     config.add_argument("--concurrency", type=int, choices=range(1, 17), metavar="1-16")
