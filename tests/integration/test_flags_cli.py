@@ -146,6 +146,18 @@ def test_xlsx_decimals_and_text_question_names_are_kept_exactly(tmp_path):
     )
 
 
+def test_a_student_without_a_row_for_a_question_is_incomplete(tmp_path):
+    rows = GOOD_ROWS[:2] + [["P1000005", "1", "40", "1", "40", "0"]]
+    out = tmp_path / "flags.csv"
+    assert flags("--marks", str(write_csv(tmp_path / "m.csv", rows)), "--out", str(out)) == EXIT_OK
+    last = read_flags(out)[-1]
+    assert (last["PI"], last["third_marking"], last["reason"]) == (
+        "P1000005",
+        "no",
+        "marks incomplete",
+    )
+
+
 def test_threshold_and_boundaries_options(tmp_path):
     marks = write_csv(tmp_path / "marks.csv", GOOD_ROWS)
     out = tmp_path / "flags.csv"

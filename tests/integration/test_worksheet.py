@@ -165,7 +165,7 @@ def test_writing_again_keeps_what_the_tutor_typed(tmp_path, students, marks_csv)
     out = tmp_path / "third_marking.xlsx"
     write_worksheet(out, students)
     a, b = flagged_pis(students)[:2]
-    fill(out, {a: ([7, 8.5, 12, 0, 5], "=not a formula, a comment"), b: ([None] * 5, "half done")})
+    fill(out, {a: ([7, 8.5, 12, 0, 5], "+ on Q3,-weak on Q4"), b: ([None] * 5, "half done")})
     # With --all every student is there, and what was typed stays with its PI.
     assert main(["worksheet", "--marks", str(marks_csv), "--out", str(out), "--all"]) == EXIT_OK
     sheet, header = sheet_rows(out)
@@ -181,7 +181,7 @@ def test_writing_again_keeps_what_the_tutor_typed(tmp_path, students, marks_csv)
         5,
     ]
     comment = sheet.cell(row=row, column=column(header, COMMENT))
-    assert comment.data_type == "s" and comment.value == "'=not a formula, a comment"
+    assert comment.data_type == "s" and comment.value == "'+ on Q3,'-weak on Q4"  # neutralised
     assert sheet.cell(row=row_of(out, b), column=column(header, COMMENT)).value == "half done"
     # Back to the flagged only: still kept.
     written = write_worksheet(out, students)
@@ -193,7 +193,7 @@ def test_writing_again_keeps_what_the_tutor_typed(tmp_path, students, marks_csv)
     ]
     fill(out, {b: ([1, 1, 1, 1, 1], None)})
     marks = read_worksheet(out, students)
-    assert marks[a].comment == "=not a formula, a comment"
+    assert marks[a].comment == "+ on Q3,-weak on Q4"  # as typed
     assert marks[b].comment == "half done"
 
 
