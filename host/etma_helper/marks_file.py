@@ -102,7 +102,10 @@ def read_table(path: Path) -> list[list[str]]:
         return []
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as err:
         # openpyxl reports a file that is no workbook as a zip or key error.
-        reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:200]
+        reason = (
+            getattr(err, "strerror", None) or (str(err).splitlines() or [type(err).__name__])[0]
+        )
+        reason = reason[:200]
         problem = RowProblem(None, f"cannot be read as a table ({reason})")
         raise MarksFileError(path, [problem]) from None
     frame = frame.fillna("")

@@ -14,6 +14,7 @@ import threading
 from . import hostile
 from .cohort import Cohort
 from .faults import FAULT_KINDS, Faults
+from .marks import marks_path
 from .server import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, PracticeSites
 
 # Redirect attacks send the helper to another server, which only a test starts.
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     with_files = sum(1 for student in cohort.students if student.files)
     print("Practice sites running (Ctrl-C to stop)")
     print(f"  OSCAR work allocation: {sites.allocation_url}")
+    print(f"  OSCAR marks:           {sites.oscar_url.rstrip('/')}{marks_path(sites.cohort)}")
     print(f"      login: {sites.OSCAR_LOGIN[0]} / {sites.OSCAR_LOGIN[1]}")
     print(f"  eTMA admin (EAB) tab:  {sites.etma_url}etma/admin")
     print(f"      login: {sites.ETMA_LOGIN[0]} / {sites.ETMA_LOGIN[1]}")
