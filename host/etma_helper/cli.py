@@ -434,6 +434,8 @@ def _worksheet(args: argparse.Namespace) -> int:
     out = _output(args.out, ".xlsx", args.marks, args.codes)
     try:
         written = write_worksheet(out, students, rule, codes=codes, include_all=args.all)
+    except MarksFileError as err:
+        raise UsageError(f"the earlier worksheet is kept as it is:\n{err.describe()}") from None
     except OSError as err:
         raise UsageError(f"Cannot write {out}: {err.strerror}.") from None
     which = "every student" if args.all else "the students for third marking"

@@ -305,24 +305,37 @@ def _csv_text(value: object) -> str:
 
 def _typed_earlier(path: Path, questions: Sequence[str]) -> dict[str, dict[str, object]]:
     """What the tutor typed into an earlier worksheet (its .xlsx, else its .csv): third marks
-    and comments by PI, as typed (numbers stay numbers, text stays text)."""
+    and comments by PI, as typed (numbers stay numbers, text stays text).
+
+    Raises WorksheetError, so that nothing typed is written over, when the earlier file cannot
+    be read, is no worksheet (no PI column), or holds typed values that could not be kept: on a
+    row without a usable PI, twice for one PI, or for a question the marks no longer have.
+    """
     source = path if path.exists() else path.with_suffix(".csv")
     if not source.exists():
         return {}
+    move_aside = f"move {source.name} aside or write the worksheet elsewhere"
     try:
         table = _read_cells(source)
-    except MarksFileError:
-        return {}
+    except MarksFileError as err:
+        problems = [RowProblem(p.row, f"{p.message}: {move_aside}") for p in err.problems]
+        raise WorksheetError(source, problems) from None
     if not table:
         return {}
     header = [_unquoted(_text(cell).strip()) for cell, _formula in table[0]]
     if "PI" not in header:
-        return {}
+        problem = RowProblem(
+            1, f"no PI column, so this is no third-marking worksheet: {move_aside}"
+        )
+        raise WorksheetError(source, [problem])
+    current = {third_column(q) for q in questions}
     typed_columns = [
-        name for name in (*(third_column(q) for q in questions), COMMENT) if name in header
+        name for name in header if name == COMMENT or name in current or name.startswith("Third ")
     ]
     kept: dict[str, dict[str, object]] = {}
-    for cells in table[1:]:
+    kept_row: dict[str, int] = {}
+    problems: list[RowProblem] = []
+    for number, cells in enumerate(table[1:], start=2):
         values = {
             name: cells[header.index(name)][0] if header.index(name) < len(cells) else None
             for name in ("PI", *typed_columns)
@@ -330,11 +343,27 @@ def _typed_earlier(path: Path, questions: Sequence[str]) -> dict[str, dict[str, 
         typed = {name: values[name] for name in typed_columns if not _blank(values[name])}
         if not typed:
             continue
+        gone = [name for name in typed if name != COMMENT and name not in current]
+        if gone:
+            problems.append(
+                RowProblem(
+                    number,
+                    f"{', '.join(gone)} typed, but the marks have no such question: {move_aside}",
+                )
+            )
         try:
             pi = normalise_pi(_text(values["PI"]))
         except ValueError:
+            problems.append(RowProblem(number, f"marks typed on a row with no PI: {move_aside}"))
             continue
-        kept[pi] = typed
+        if pi in kept:
+            problems.append(
+                RowProblem(number, f"{pi} is typed for on row {kept_row[pi]} too: {move_aside}")
+            )
+            continue
+        kept[pi], kept_row[pi] = typed, number
+    if problems:
+        raise WorksheetError(source, problems)
     return kept
 
 

@@ -4,11 +4,12 @@ openpyxl as a tutor would, read back checked; written again without losing what 
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from etma_helper.cli import EXIT_OK, EXIT_USAGE, main
 from etma_helper.marks_file import read_marks
@@ -316,3 +317,43 @@ def test_text_that_could_run_is_neutralised_in_both_files(tmp_path):
     assert name.value == '\'=HYPERLINK("http://x")' and name.data_type == "s"
     text = out.with_suffix(".csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and ",=" not in text
+
+
+def test_an_earlier_worksheet_that_cannot_be_kept_is_never_written_over(
+    tmp_path, students, marks_csv, capsys
+):
+    out = tmp_path / "third_marking.xlsx"
+    out.write_bytes(b"PK\x03\x04 a damaged workbook")
+    args = ["worksheet", "--marks", str(marks_csv), "--out", str(out)]
+    assert main(args) == EXIT_USAGE
+    assert "move third_marking.xlsx aside" in capsys.readouterr().err
+    assert out.read_bytes() == b"PK\x03\x04 a damaged workbook"
+    assert not out.with_suffix(".csv").exists()
+
+    out.unlink()
+    write_worksheet(out, students)
+    a, b = flagged_pis(students)[:2]
+    fill(out, {a: ([1, 1, 1, 1, 1], "typed"), b: ([2, 2, 2, 2, 2], None)})
+    before = out.read_bytes()
+    no_q5 = [replace(s, questions=s.questions[:4]) for s in students]
+    with pytest.raises(WorksheetError) as refused:
+        write_worksheet(out, no_q5)
+    assert [str(p) for p in refused.value.problems] == [
+        f"row {row_of(out, a)}: Third Q5 typed, but the marks have no such question: "
+        "move third_marking.xlsx aside or write the worksheet elsewhere",
+        f"row {row_of(out, b)}: Third Q5 typed, but the marks have no such question: "
+        "move third_marking.xlsx aside or write the worksheet elsewhere",
+    ]
+    assert out.read_bytes() == before
+
+
+def test_a_file_that_is_no_worksheet_is_not_written_over(tmp_path, students):
+    out = tmp_path / "third_marking.xlsx"
+    book = Workbook()
+    book.active.append(["Student", "Notes"])
+    book.active.append(["Ada", "my own notes"])
+    book.save(out)
+    before = out.read_bytes()
+    with pytest.raises(WorksheetError, match="no PI column"):
+        write_worksheet(out, students)
+    assert out.read_bytes() == before
