@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etma_helper.third_marking import (
     INCOMPLETE,
@@ -258,3 +262,68 @@ def test_flag_rows_give_the_table_in_order():
         ("P1000002", "71.3", "", "", "Pass 2", "", "no", "marks incomplete"),
         ("P1000003", "50.0", "51.3", "1.3", "Pass 4", "Pass 4", "no", ""),
     ]
+
+
+marks_strategy = st.lists(
+    st.tuples(
+        st.integers(1, 40),  # maximum
+        st.integers(0, 100),  # first, as a percent of the maximum
+        st.integers(0, 100),  # second, likewise
+        st.sampled_from(["1", "2", "0.5", "0.1", "0.3", "3"]),  # weight
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def build(spec) -> StudentMarks:
+    return StudentMarks(
+        pi="P1234567",
+        questions=tuple(
+            QuestionMarks(
+                question=f"Q{n}",
+                maximum=Fraction(maximum),
+                first=Fraction(maximum * first, 100),
+                second=Fraction(maximum * second, 100),
+                weight=Fraction(weight),
+            )
+            for n, (maximum, first, second, weight) in enumerate(spec, start=1)
+        ),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(marks_strategy)
+def test_swapping_the_markers_changes_no_decision(spec):
+    student = build(spec)
+    swapped = StudentMarks(
+        pi=student.pi,
+        questions=tuple(replace(q, first=q.second, second=q.first) for q in student.questions),
+    )
+    one, other = decide(student), decide(swapped)
+    assert one.third_marking == other.third_marking
+    assert one.difference == other.difference
+    assert (one.first_band, one.second_band) == (other.second_band, other.first_band)
+
+
+@settings(max_examples=300, deadline=None)
+@given(marks_strategy)
+def test_the_decision_matches_the_rule_worked_in_high_precision_decimals(spec):
+    with localcontext() as context:
+        context.prec = 60
+        possible = sum(Decimal(w) * m for m, _f, _s, w in spec)
+        first = 100 * sum(Decimal(w) * Decimal(m * f) / 100 for m, f, _s, w in spec) / possible
+        second = 100 * sum(Decimal(w) * Decimal(m * s) / 100 for m, _f, s, w in spec) / possible
+        difference = abs(first - second)
+        # Sixty digits leave a total exactly on a boundary a hair either side; such hairs are
+        # taken as on it (these small fractions are never that close otherwise).
+        hair = Decimal("1e-40")
+
+        def band(total: Decimal) -> int:
+            return next((i for i, b in enumerate((85, 70, 55, 40)) if total >= b - hair), 4)
+
+        over = difference > 15 + hair
+        differ_bands = band(first) != band(second)
+    decision = decide(build(spec))
+    assert decision.third_marking == (over or differ_bands)
+    assert any(r.startswith("marks differ") for r in decision.reasons) == over
