@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from .export import _NOT_IN_XLSX, TRIGGERS, neutralise
+from .export import TRIGGERS, neutralise
 from .marks_file import (
     MarksFileError,
     RowProblem,
@@ -544,6 +544,9 @@ def _write_xlsx(
 
 
 def _xlsx_text(text: str) -> str:
-    """Text a workbook shows and never runs, without characters it cannot hold."""
+    """Text a workbook shows and never runs, without characters it cannot hold (control
+    characters become U+FFFD, as in the codes table)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     cleaned = neutralise(text).replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_IN_XLSX.sub("\ufffd", cleaned)
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", cleaned)
