@@ -213,19 +213,14 @@ def read_worksheet(path: Path, students: Sequence[StudentMarks]) -> dict[str, Th
     found: dict[str, ThirdMarks] = {}
     rows_of: dict[str, int] = {}
     for number, cells in enumerate(table[1:], start=2):
-
-        def cell(name: str, cells=cells) -> tuple[object, bool]:
-            at = where[name]
-            return cells[at] if at < len(cells) else (None, False)
-
         if all(_blank(value) for value, _formula in cells):
             continue
         said: list[str] = []
-        pi = _row_pi(cell("PI")[0], known, rows_of, number, said)
+        pi = _row_pi(_at(cells, where["PI"])[0], known, rows_of, number, said)
         marks: list[tuple[str, Fraction]] = []
         blank: list[str] = []
         for question in questions:
-            value, formula = cell(third_column(question))
+            value, formula = _at(cells, where[third_column(question)])
             if formula:
                 said.append(f"the third mark for {question} is a formula; type the number")
             elif _blank(value):
@@ -234,7 +229,7 @@ def read_worksheet(path: Path, students: Sequence[StudentMarks]) -> dict[str, Th
                 mark = _third_mark(value, question, maxima[question], said)
                 if mark is not None:
                     marks.append((question, mark))
-        comment_value, comment_formula = cell(COMMENT)
+        comment_value, comment_formula = _at(cells, where[COMMENT])
         comment = "" if _blank(comment_value) else _unquoted(_text(comment_value).strip())
         if comment_formula:
             said.append("the comment is a formula; type the text")
@@ -253,6 +248,11 @@ def read_worksheet(path: Path, students: Sequence[StudentMarks]) -> dict[str, Th
     if problems:
         raise WorksheetError(path, problems)
     return found
+
+
+def _at(cells: Sequence[tuple[object, bool]], position: int) -> tuple[object, bool]:
+    """A row's cell (value, is a formula); an empty one past the row's end."""
+    return cells[position] if position < len(cells) else (None, False)
 
 
 def _questions(students: Sequence[StudentMarks]) -> list[str]:
