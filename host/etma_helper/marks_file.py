@@ -135,7 +135,14 @@ def read_marks(path: Path | str) -> list[StudentMarks]:
     twice for one student; a table with no marks.
     """
     path = Path(path)
-    rows = read_table(path)
+    return parse_marks(read_table(path), path)
+
+
+def parse_marks(rows: Sequence[Sequence[str]], source: Path | str) -> list[StudentMarks]:
+    """Each student's marks from a table's rows of text cells, the header first (as
+    `read_table` gives them, or as marks read from a page); `read_marks` says what is checked.
+    ``source`` names the table in errors."""
+    path = Path(source)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise MarksFileError(path, [RowProblem(1, f"no header row ({', '.join(ALL_COLUMNS)})")])
     columns, header_problems = _columns(rows[0])
@@ -148,7 +155,10 @@ def read_marks(path: Path | str) -> list[StudentMarks]:
     marks: dict[str, dict[str, tuple[Fraction | None, Fraction | None, int]]] = {}
     names: dict[str, str] = {}
     for index, raw in enumerate(rows[1:], start=2):
-        cells = {name: raw[position].strip() for name, position in columns.items()}
+        cells = {
+            name: raw[position].strip() if position < len(raw) else ""
+            for name, position in columns.items()
+        }
         if not any(cell.strip() for cell in raw):
             continue
         row_problems: list[str] = []

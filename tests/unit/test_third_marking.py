@@ -327,3 +327,16 @@ def test_the_decision_matches_the_rule_worked_in_high_precision_decimals(spec):
     decision = decide(build(spec))
     assert decision.third_marking == (over or differ_bands)
     assert any(r.startswith("marks differ") for r in decision.reasons) == over
+
+
+def test_marks_parsed_from_rows_in_memory_are_checked_like_a_file():
+    from etma_helper.marks_file import MarksFileError, parse_marks
+
+    header = ["PI", "question", "max", "first", "second"]
+    students = parse_marks([header, ["p1234567", "Q1", "80", "57", "55"]], "the marks page")
+    assert decide(students[0]).reason == "straddles the Pass 2 / Pass 3 boundary (71.3% / 68.8%)"
+    with pytest.raises(MarksFileError) as refused:
+        parse_marks([header, ["P1234567", "Q1", "80", "81"]], "the marks page")
+    assert [str(p) for p in refused.value.problems] == [
+        "row 2: the first mark 81 is above the maximum 80"
+    ]
