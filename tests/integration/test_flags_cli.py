@@ -320,3 +320,16 @@ def test_the_installed_command_exits_2_on_bad_input_and_0_on_good(tmp_path):
     assert failed.returncode == 2
     assert "row 4: the first mark 41 is above the maximum 40" in failed.stderr
     assert failed.stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_csv_as_excel_saves_it_is_read(tmp_path, encoding):
+    text = "PI,name,question,max,first,second\r\nP1000001,Zoë Müller,1,80,57,55\r\n"
+    marks = tmp_path / "marks.csv"
+    marks.write_bytes(text.encode(encoding))
+    out = tmp_path / "flags.csv"
+    assert flags("--marks", str(marks), "--out", str(out)) == EXIT_OK
+    assert read_flags(out)[0]["reason"] == "straddles the Pass 2 / Pass 3 boundary (71.3% / 68.8%)"
+    from etma_helper.marks_file import read_marks
+
+    assert read_marks(marks)[0].name == "Zoë Müller"
