@@ -98,12 +98,47 @@ def _profile(profile: SiteProfile | None) -> SiteProfile:
 def looks_like_login(
     soup: BeautifulSoup, profile: SiteProfile | None = None, url: str = ""
 ) -> bool:
-    """A login page asks for a password, or sits at an address with sign-in words."""
+    """A login page asks for a password, sits at an address with sign-in words, or hands the
+    browser on to a sign-on step: a form carrying a sign-on message (a SAML response or request,
+    by the profile's ``login_page.handoff_fields``), or a form the page posts by itself to
+    another site. ``url`` is the page's own address."""
     profile = _profile(profile)
     if url and profile.login_url_words.search(urlsplit(url).path):
         return True
     password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
-    return profile.login_password_field and password is not None
+    if profile.login_password_field and password is not None:
+        return True
+    return any(_hands_off(form, soup, profile, url) for form in soup.find_all("form"))
+
+
+def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -> bool:
+    """True if ``form`` is a sign-on step meant for the browser, not a page of eTMA's."""
+    for control in form.find_all(["input", "textarea", "button"]):
+        if profile.login_handoff_fields.search(str(control.get("name") or "")):
+            return True
+    if not url:
+        return False
+    # Identity providers answer with a form their page submits on load, to another site.
+    action = urljoin(url, (form.get("action") or "").strip() or url)
+    return _site(action) != _site(url) and _submits_itself(soup)
+
+
+def _site(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), port or (443 if scheme == "https" else 80)
+
+
+def _submits_itself(soup: BeautifulSoup) -> bool:
+    """The page's own script submits a form (an ``onload`` or a script calling ``submit()``)."""
+    body = soup.find("body")
+    scripts = [str(body.get("onload") or "")] if body is not None else []
+    scripts += [script.get_text() for script in soup.find_all("script")]
+    return any(re.search(r"\.submit\s*\(", text) for text in scripts)
 
 
 def _words(tag: Tag) -> str:
