@@ -85,9 +85,7 @@ def test_a_profile_names_its_own_sign_on_fields(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["sams", "saml"])
-def test_a_redirect_to_the_sign_on_host_is_needs_login_and_nothing_is_sent_there(
-    fresh_sites, mode
-):
+def test_a_redirect_to_the_sign_on_host_is_needs_login_and_nothing_is_sent_there(fresh_sites, mode):
     """The practice eTMA's sign-in redirect (SAMS's ?URL=…, SAML's SAMLRequest) is not followed:
     the sign-on host hears nothing from the helper, cookies or not."""
     fresh_sites.signon = mode
