@@ -5,11 +5,14 @@ SAMS sign-in). The helper answers each with "needs login" and sends nothing to t
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from etma_helper.etma_pages import looks_like_login, parse, read_student_page
 from etma_helper.etma_session import EtmaSession, SessionExpired, StudentFailed
+from etma_helper.records import Cookie
 from etma_helper.site_profile import SiteProfile
 from tests.conftest import etma_admin_url, login_cookies
 
@@ -119,3 +122,56 @@ def test_a_form_leading_to_another_site_is_refused_before_anything_is_sent(fresh
             with pytest.raises(StudentFailed, match="another site than the eTMA address"):
                 session.student_page("TM351", "P1234567")
     assert fresh_sites.signon_requests == []
+
+
+class _SignOnEverywhere(BaseHTTPRequestHandler):
+    """An eTMA whose every answer is the SAML hand-off to its identity provider."""
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer()
+
+    def _answer(self) -> None:
+        body = SAML_REQUEST_PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def sign_on_etma():
+    server = ThreadingHTTPServer(("127.0.0.2", 0), _SignOnEverywhere)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.2:{server.server_address[1]}/etma/admin"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_self_posting_saml_form_from_etma_itself_is_needs_login_for_pages_and_downloads(
+    sign_on_etma, tmp_path
+):
+    from etma_helper import etma_pages
+
+    cookies = (Cookie("ETMA_SESSION", "stale-session-value", "127.0.0.2"),)
+    with EtmaSession(sign_on_etma, cookies) as session:
+        with pytest.raises(SessionExpired):
+            session.search_form()
+        session.use_search_form(
+            etma_pages.SearchForm(etma_pages.Form(sign_on_etma, "post"), "course", "pi")
+        )
+        with pytest.raises(SessionExpired):
+            session.student_page("TM351", "P1234567")
+        with pytest.raises(SessionExpired):
+            session.download_zip(
+                etma_pages.Form(sign_on_etma, "post"), tmp_path / "a.zip", threading.Event()
+            )
+    assert list(tmp_path.iterdir()) == []
