@@ -10,14 +10,19 @@ SAMS's redirect back) and running the same job again fetches exactly the rest.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
+from etma_helper import PROTOCOL_VERSION
 from etma_helper.batch import NEEDS_LOGIN
 from etma_helper.records import Cookie
 from tests.conftest import etma_admin_url
+from tests.hostproc import HostProcess
 from tests.integration.test_batch import expected_files, make_job, run
 from tests.integration.test_cli import etma_helper
+from tests.integration.test_crash_safety import helper_env
 from tests.sites import ETMA_HOST, Faults, PracticeSites
 
 BOTH_MODES = pytest.mark.parametrize(
@@ -195,3 +200,62 @@ def test_the_command_line_says_in_one_line_to_log_in_again_and_the_rerun_does_th
     for pi in pis:
         assert (out / "TM351" / "TMA02" / pi).is_dir()
     assert_no_etma_cookie_reached_the_sign_on_host(sites, [])
+
+
+@BOTH_MODES
+def test_the_real_helper_reports_needs_login_and_the_page_can_run_the_rest_again(
+    fresh_sites, cohort, tmp_path
+):
+    """Through native messaging, as the extension drives it: the summary says needs login, each
+    student not fetched has that state, and the same job sent again after sign-in finishes."""
+    sites = fresh_sites
+    pis = with_files(cohort)
+    browser = requests.Session()
+    wire = [c.__dict__ for c in signed_in(sites, browser)]
+    sites.faults = Faults(session_expires_after=EXPIRES_AFTER)
+    home = tmp_path / "home"
+    env = helper_env(home)
+    config = home / "config" / "etma_helper" / "config.json"
+    config.write_text(json.dumps({"download_root": str(home / "eTMA"), "concurrency": 1}))
+    job = {
+        "etma_url": etma_admin_url(sites),
+        "module": "TM351",
+        "assignment": "TMA02",
+        "pis": pis,
+        "cookies": wire,
+    }
+    heard_before = len(sites.signon_requests)
+    host = HostProcess(env)
+    try:
+        host.send({"id": "hello", "action": "hello", "protocol": PROTOCOL_VERSION})
+        host.receive()
+        host.send({"id": "first", "action": "download", "job": job})
+        seen = host.receive_until("summary", "first", timeout=120)
+        final = {m["data"]["pi"]: m["data"]["state"] for m in seen if m["type"] == "progress"}
+        summary = seen[-1]["data"]
+        assert summary["outcome"] == "needs_login"
+        assert summary["counts"]["done"] == DONE_BEFORE_EXPIRY
+        assert summary["counts"]["needs_login"] == len(pis) - DONE_BEFORE_EXPIRY
+        assert [final[pi] for pi in pis[DONE_BEFORE_EXPIRY:]] == ["needs_login"] * (
+            len(pis) - DONE_BEFORE_EXPIRY
+        )
+        assert sites.signon_requests[heard_before:] == []
+
+        sites.faults = Faults()
+        unfinished = [pi for pi in pis if final[pi] != "done"]
+        wire = [c.__dict__ for c in signed_in(sites, browser)]
+        sites.reset_hits()
+        host.send(
+            {
+                "id": "again",
+                "action": "download",
+                "job": {**job, "pis": unfinished, "cookies": wire},
+            }
+        )
+        seen = host.receive_until("summary", "again", timeout=120)
+        assert seen[-1]["data"]["outcome"] == "finished"
+        assert seen[-1]["data"]["counts"]["done"] == len(unfinished)
+        assert sites.etma_hits[("POST", "/etma/student")] == len(unfinished)
+    finally:
+        assert host.close() == 0
+    assert_no_etma_cookie_reached_the_sign_on_host(sites, [c["value"] for c in wire])

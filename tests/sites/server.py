@@ -291,6 +291,12 @@ class PracticeSites:
             del self._signon_grants[grant]
             return True
 
+    @property
+    def signon_hits(self) -> Counter[tuple[str, str]]:
+        """How many requests the sign-on host received, by method and path (query left out)."""
+        with self._lock:
+            return Counter((r.method, r.path.split("?", 1)[0]) for r in self.signon_requests)
+
     def record_signon_request(self, method: str, path: str, cookie: str) -> None:
         """Remember one request the sign-on host received, with its Cookie header."""
         with self._lock:

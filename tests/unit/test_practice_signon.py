@@ -147,7 +147,7 @@ def test_expiry_knobs_lead_to_the_sign_on_host_and_a_live_sign_in_returns_at_onc
     assert urlsplit(location(gone)).hostname == SIGNON_HOST
 
 
-def test_the_sign_on_host_records_each_request_and_its_cookie_header(signon_sites):
+def test_the_sign_on_host_counts_each_request_and_records_its_cookie_header(signon_sites):
     signon_sites.signon = "sams"
     before = len(signon_sites.signon_requests)
     requests.get(
@@ -160,6 +160,9 @@ def test_the_sign_on_host_records_each_request_and_its_cookie_header(signon_site
     assert [(r.method, r.path.split("?")[0], r.cookie) for r in recorded] == [
         ("GET", "/sams/login", "probe=1")
     ]
+    assert signon_sites.signon_hits[("GET", "/sams/login")] == 1
+    signon_sites.reset_hits()
+    assert signon_sites.signon_requests == [] and not signon_sites.signon_hits
 
 
 @pytest.mark.parametrize(
