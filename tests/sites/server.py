@@ -59,7 +59,8 @@ class PracticeSites:
     redirected to the sign-on host on ``SIGNON_HOST`` instead of the site's own login page; see
     ``signon.py`` for both flows. :meth:`signon_login` signs a ``requests.Session`` in there as a
     browser would, and ``signon_requests`` records every request the sign-on host received with
-    its Cookie header. Off by default: the sites' own login pages, as before.
+    its Cookie header (``signon_hits`` counts them). The sites' own login pages still answer at
+    their addresses, so :meth:`etma_login` works in either mode. Off by default.
 
     Slow and huge attacks read ``hostile_drip_interval`` (seconds between the bytes of a dripped
     page), ``hostile_huge_page_bytes`` (size of the huge page), ``hostile_stream_max_bytes``

@@ -130,7 +130,8 @@ def serve_signon_return(handler: PageHandler, method: str, path: str) -> bool:
         return False
     target = _without_ticket(handler.path)
     if not sites.redeem_signon_grant(ticket, service):
-        handler.redirect(signon_start_url(handler))  # a stale ticket: sign in again
+        # A stale ticket signs nobody in: the page without it, to which the usual rules apply.
+        handler.redirect(target)
         return True
     token = handler.sessions.create()
     handler.redirect(target, (handler.session_cookie_header(token),))
