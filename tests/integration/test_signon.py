@@ -17,6 +17,7 @@ import requests
 
 from etma_helper import PROTOCOL_VERSION
 from etma_helper.batch import NEEDS_LOGIN
+from etma_helper.cookies_txt import load_cookies_txt
 from etma_helper.records import Cookie
 from tests.conftest import etma_admin_url
 from tests.hostproc import HostProcess
@@ -154,6 +155,8 @@ def test_the_command_line_says_in_one_line_to_log_in_again_and_the_rerun_does_th
     assert any(c.domain != ETMA_HOST for c in browser.cookies), "no sign-on cookie to leave out"
     cookies = tmp_path / "cookies.txt"
     write_browser_cookies(browser, cookies)
+    kept = load_cookies_txt(cookies, etma_admin_url(sites))
+    assert [c.name for c in kept] == ["ETMA_SESSION"]  # the sign-on host's cookie stays behind
     sites.faults = Faults(session_expires_after=EXPIRES_AFTER)
     heard_before = len(sites.signon_requests)
     out = tmp_path / "out"
