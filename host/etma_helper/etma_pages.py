@@ -118,9 +118,17 @@ def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -
             return True
     if not url:
         return False
-    # Identity providers answer with a form their page submits on load, to another site.
+    # Identity providers answer with a form of hidden fields that their page submits on load, to
+    # another site; a button shows only without scripts. A form a person fills or presses (a
+    # logout button, a search elsewhere) is not one.
     action = urljoin(url, (form.get("action") or "").strip() or url)
-    return _site(action) != _site(url) and _submits_itself(soup)
+    if _site(action) == _site(url) or form.find(["select", "textarea"]) is not None:
+        return False
+    for control in form.find_all(["input", "button"]):
+        kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
+        if kind != "hidden" and control.find_parent("noscript") is None:
+            return False
+    return _submits_itself(soup)
 
 
 def _site(url: str) -> tuple[str, str, int]:

@@ -64,6 +64,20 @@ def test_a_form_a_page_posts_by_itself_to_another_site_is_a_sign_on_page():
     assert not looks_like_login(parse(same_site), url=ETMA)
 
 
+def test_a_form_a_person_presses_to_go_elsewhere_is_not_a_hand_off():
+    """A student's page with a log-out button for the sign-on host and a script that submits
+    a form (a session timer) is still the student's page."""
+    page = STUDENT_PAGE.replace(
+        "</body>",
+        '<form name="logout" method="post" action="https://login.example/idp/logout">'
+        '<input type="hidden" name="return" value="/etma"><input type="submit" value="Log out">'
+        "</form><script>setTimeout(() => document.forms.logout.submit(), 3600000)</script>"
+        "</body>",
+    )
+    assert not looks_like_login(parse(page), url=ETMA)
+    assert read_student_page(parse(page), ETMA).code == "K7M2-Q9XD"
+
+
 def test_a_password_form_on_the_sign_on_host_is_a_sign_on_page():
     page = """<h2>Sign in with your OU account</h2><form method="post" action="/sams/login">
       <input type="hidden" name="URL" value="https://etma.example/etma/admin">
