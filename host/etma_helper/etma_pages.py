@@ -112,23 +112,25 @@ def looks_like_login(
 
 
 def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -> bool:
-    """True if ``form`` is a sign-on step meant for the browser, not a page of eTMA's."""
-    for control in form.find_all(["input", "textarea", "button"]):
-        if profile.login_handoff_fields.search(str(control.get("name") or "")):
-            return True
-    if not url:
-        return False
-    # Identity providers answer with a form of hidden fields that their page submits on load, to
-    # another site; a button shows only without scripts. A form a person fills or presses (a
-    # logout button, a search elsewhere) is not one.
-    action = urljoin(url, (form.get("action") or "").strip() or url)
-    if _site(action) == _site(url) or form.find(["select", "textarea"]) is not None:
+    """True if ``form`` is a sign-on step meant for the browser, not a page of eTMA's.
+
+    Identity providers answer with a form of hidden fields that their page submits by itself (a
+    button shows only without scripts). A form a person fills or presses (a log-out button, a
+    search elsewhere) is never one, whatever it carries.
+    """
+    if form.find(["select", "textarea"]) is not None:
         return False
     for control in form.find_all(["input", "button"]):
         kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
         if kind != "hidden" and control.find_parent("noscript") is None:
             return False
-    return _submits_itself(soup)
+    names = (str(control.get("name") or "") for control in form.find_all("input"))
+    if any(profile.login_handoff_fields.search(name) for name in names):
+        return True
+    if not url:
+        return False
+    action = urljoin(url, (form.get("action") or "").strip() or url)
+    return _site(action) != _site(url) and _submits_itself(soup)
 
 
 def _site(url: str) -> tuple[str, str, int]:

@@ -66,7 +66,7 @@ def test_a_form_a_page_posts_by_itself_to_another_site_is_a_sign_on_page():
 
 def test_a_form_a_person_presses_to_go_elsewhere_is_not_a_hand_off():
     """A student's page with a log-out button for the sign-on host and a script that submits
-    a form (a session timer) is still the student's page."""
+    a form (a session timer) is still the student's page, whatever the form carries."""
     page = STUDENT_PAGE.replace(
         "</body>",
         '<form name="logout" method="post" action="https://login.example/idp/logout">'
@@ -76,6 +76,13 @@ def test_a_form_a_person_presses_to_go_elsewhere_is_not_a_hand_off():
     )
     assert not looks_like_login(parse(page), url=ETMA)
     assert read_student_page(parse(page), ETMA).code == "K7M2-Q9XD"
+    # nor when its log-out form carries a SAML logout request
+    single_logout = page.replace(
+        '<input type="hidden" name="return" value="/etma">',
+        '<input type="hidden" name="SAMLRequest" value="PExvZ291dFJlcXVlc3QvPg==">',
+    )
+    assert "SAMLRequest" in single_logout
+    assert not looks_like_login(parse(single_logout), url=ETMA)
 
 
 def test_a_password_form_on_the_sign_on_host_is_a_sign_on_page():
