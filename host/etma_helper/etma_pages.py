@@ -100,15 +100,27 @@ def looks_like_login(
 ) -> bool:
     """A login page asks for a password, sits at an address with sign-in words, or hands the
     browser on to a sign-on step: a form carrying a sign-on message (a SAML response or request,
-    by the profile's ``login_page.handoff_fields``), or a form the page posts by itself to
-    another site. ``url`` is the page's own address."""
+    by the profile's ``login_page.handoff_fields``), a form the page posts by itself to another
+    site, or a refresh to another site. ``url`` is the page's own address."""
     profile = _profile(profile)
     if url and profile.login_url_words.search(urlsplit(url).path):
         return True
     password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
     if profile.login_password_field and password is not None:
         return True
+    if url and _refreshes_elsewhere(soup, url):
+        return True
     return any(_hands_off(form, soup, profile, url) for form in soup.find_all("form"))
+
+
+def _refreshes_elsewhere(soup: BeautifulSoup, url: str) -> bool:
+    """The page sends the browser on to another site by itself (``<meta http-equiv=refresh>``),
+    as a redirect would."""
+    for meta in soup.find_all("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)}):
+        found = re.search(r"url\s*=\s*['\"]?([^'\">\s]+)", str(meta.get("content") or ""), re.I)
+        if found and _site(urljoin(url, found.group(1))) != _site(url):
+            return True
+    return False
 
 
 def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -> bool:

@@ -85,6 +85,17 @@ def test_a_form_a_person_presses_to_go_elsewhere_is_not_a_hand_off():
     assert not looks_like_login(parse(single_logout), url=ETMA)
 
 
+def test_a_page_refreshing_to_another_site_is_a_sign_on_page():
+    page = (
+        '<html><head><meta http-equiv="Refresh" content="0; URL=https://login.example/sams/'
+        'login?URL=https%3A%2F%2Fetma.example%2Fetma%2Fadmin"></head>'
+        "<body><p>Please wait while you are sent to sign in.</p></body></html>"
+    )
+    assert looks_like_login(parse(page), url=ETMA)
+    within = page.replace("https://login.example/sams/", "/etma/")
+    assert not looks_like_login(parse(within), url=ETMA)
+
+
 def test_a_password_form_on_the_sign_on_host_is_a_sign_on_page():
     page = """<h2>Sign in with your OU account</h2><form method="post" action="/sams/login">
       <input type="hidden" name="URL" value="https://etma.example/etma/admin">
