@@ -589,6 +589,9 @@ class EtmaSession:
             raise StudentFailed(
                 "Could not reach eTMA (connection failed); try again later."
             ) from err
+        if response.status_code == 401:  # "Unauthorized": sign in first
+            response.close()
+            raise SessionExpired("eTMA asked for a sign-in (HTTP 401).")
         if response.status_code >= 400:
             response.close()
             raise StudentFailed(f"eTMA answered with an error (HTTP {response.status_code}).")

@@ -157,7 +157,10 @@ def test_a_form_leading_to_another_site_is_refused_before_anything_is_sent(fresh
 
 
 class _SignOnEverywhere(BaseHTTPRequestHandler):
-    """An eTMA whose every answer is the SAML hand-off to its identity provider."""
+    """An eTMA whose every answer is the SAML hand-off to its identity provider (or, with
+    ``status`` 401, a plain "Unauthorized")."""
+
+    status = 200
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         self._answer()
@@ -167,8 +170,8 @@ class _SignOnEverywhere(BaseHTTPRequestHandler):
         self._answer()
 
     def _answer(self) -> None:
-        body = SAML_REQUEST_PAGE.encode()
-        self.send_response(200)
+        body = SAML_REQUEST_PAGE.encode() if self.status == 200 else b"Unauthorized"
+        self.send_response(self.status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -178,9 +181,10 @@ class _SignOnEverywhere(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def sign_on_etma():
-    server = ThreadingHTTPServer(("127.0.0.2", 0), _SignOnEverywhere)
+@pytest.fixture(params=[200, 401], ids=["saml_form", "http_401"])
+def sign_on_etma(request):
+    handler = type("SignOnEtma", (_SignOnEverywhere,), {"status": request.param})
+    server = ThreadingHTTPServer(("127.0.0.2", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.2:{server.server_address[1]}/etma/admin"
@@ -188,9 +192,7 @@ def sign_on_etma():
     server.server_close()
 
 
-def test_a_self_posting_saml_form_from_etma_itself_is_needs_login_for_pages_and_downloads(
-    sign_on_etma, tmp_path
-):
+def test_a_sign_in_from_etma_itself_is_needs_login_for_pages_and_downloads(sign_on_etma, tmp_path):
     from etma_helper import etma_pages
 
     cookies = (Cookie("ETMA_SESSION", "stale-session-value", "127.0.0.2"),)
