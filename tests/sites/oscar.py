@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from . import marks as marks_pages
 from .base import PageHandler, esc, login_form_html, safe_next
 from .cohort import Student
+from .sessions import SessionStore
+from .signon import serve_signon_return
 
 LOGIN_PATH = "/oscar/login"
 HOME_PATH = "/oscar/"
@@ -44,8 +46,16 @@ class OscarHandler(PageHandler):
 
     site_name = "OSCAR - Online Score Capture for Assessment Records"
     session_cookie = "OSCAR_SESSION"
+    service = "oscar"
+    home_path = HOME_PATH
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.sites.oscar_sessions
 
     def route(self, method: str, path: str) -> None:
+        if serve_signon_return(self, method, path):
+            return
         if path == LOGIN_PATH:
             self.login_post() if method == "POST" else self.login_get()
             return
