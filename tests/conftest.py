@@ -29,12 +29,27 @@ def sites(cohort):
 
 
 @pytest.fixture
-def fresh_sites(sites):
-    """The shared sites with knobs reset before and after a test."""
+def fresh_sites(request, sites):
+    """The shared sites with knobs reset before and after a test.
+
+    A test may start with knobs set, by PracticeSites keyword: parametrise this fixture
+    indirectly with a dict of them, e.g. sign-on mode (``signon``: ``"saml"`` or ``"sams"``),
+    which also reaches fixtures built on this one (the end-to-end ``browser``)::
+
+        @pytest.mark.parametrize("fresh_sites", [{"signon": "saml"}], indirect=True)
+    """
     reset(sites)
     sites.reset_hits()
+    for knob, value in getattr(request, "param", {}).items():
+        if knob not in KNOBS:
+            raise ValueError(f"fresh_sites has no knob {knob!r}; known: {', '.join(KNOBS)}")
+        setattr(sites, knob, value)
     yield sites
     reset(sites)
+
+
+#: The knobs ``fresh_sites`` may be parametrised with, and what ``reset`` puts back.
+KNOBS = ("latency", "zip_pad_to", "faults", "etma_viewstate_bytes", "etma_hostile", "signon")
 
 
 def reset(sites: PracticeSites) -> None:
@@ -44,6 +59,8 @@ def reset(sites: PracticeSites) -> None:
     sites.faults = Faults()
     sites.etma_viewstate_bytes = 0
     sites.etma_hostile = {}
+    sites.signon = None
+    sites.expire_signon_sessions()
 
 
 def etma_admin_url(sites: PracticeSites) -> str:

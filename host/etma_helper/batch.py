@@ -177,6 +177,8 @@ class BatchRunner:
             # The search form is the same for every student: one worker reads it, all use it.
             with self._form_lock:
                 if self._search_form is None:
+                    if self.login_lost.is_set():  # the worker before found the session ended
+                        raise SessionExpired("eTMA's session ended while reading its search page.")
                     self._search_form = session.search_form()
             session.use_search_form(self._search_form)
             self._local.session = session

@@ -27,6 +27,11 @@ exit codes:
   4  interrupted (Ctrl-C)
   5  the disk is nearly full: free some space and run the same command"""
 
+THIRD_MARKING_EXIT_CODES = """\
+exit codes:
+  0  written
+  2  bad usage or bad input (every problem is listed with its row; nothing was written)"""
+
 # A PI anywhere in pasted text: a letter and seven digits standing alone (OSCAR's table, a list).
 PI_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{7}(?![A-Za-z0-9])")
 
@@ -334,6 +339,152 @@ def _config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rule(args: argparse.Namespace):
+    """The third-marking rule from --threshold, --boundaries and --bands."""
+    from .marks_file import parse_number
+    from .third_marking import DEFAULT_BAND_NAMES, Bands, Rule, RuleError
+
+    def number(raw: str, what: str):
+        try:
+            return parse_number(raw)
+        except ValueError:
+            raise UsageError(f"{what} {raw!r} is not a number.") from None
+
+    threshold = number(args.threshold, "--threshold")
+    boundaries = tuple(
+        number(part, "--boundaries: the boundary") for part in args.boundaries.split(",")
+    )
+    if args.bands:
+        names = tuple(name.strip() for name in args.bands.split(","))
+    elif len(boundaries) == len(DEFAULT_BAND_NAMES) - 1:
+        names = DEFAULT_BAND_NAMES
+    else:
+        raise UsageError(
+            f"{len(boundaries)} boundaries need their band names: --bands with "
+            f"{len(boundaries) + 1} names, highest first."
+        )
+    try:
+        return Rule(threshold=threshold, bands=Bands(boundaries, names))
+    except RuleError as err:
+        raise UsageError(str(err)) from None
+
+
+def _read_marks(raw: str):
+    from .marks_file import MarksFileError, read_marks
+
+    try:
+        return read_marks(Path(raw).expanduser())
+    except MarksFileError as err:
+        raise UsageError(f"the marks in {raw} cannot be used:\n{err.describe()}") from None
+
+
+def _output(raw: str, suffix: str, *inputs: str | None) -> Path:
+    """Where a table goes: a ``suffix`` file, not one of the inputs, its folder made if need be."""
+    out = Path(raw).expanduser()
+    if out.suffix.lower() != suffix:
+        raise UsageError(f"--out names a {suffix} file, not {raw!r}.")
+    for given in inputs:
+        if given and Path(given).expanduser().resolve() == out.resolve():
+            raise UsageError(f"--out {raw} would write over an input; name another file.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"Cannot make the folder {out.parent}: {err.strerror}.") from None
+    return out
+
+
+def _flags(args: argparse.Namespace) -> int:
+    from .marks_file import write_csv
+    from .third_marking import FLAG_COLUMNS, decide_all, flag_rows
+
+    rule = _rule(args)
+    decisions = decide_all(_read_marks(args.marks), rule)
+    out = _output(args.out, ".csv", args.marks)
+    try:
+        write_csv(out, FLAG_COLUMNS, flag_rows(decisions))
+    except OSError as err:
+        raise UsageError(f"Cannot write {out}: {err.strerror}.") from None
+    flagged = [d for d in decisions if d.third_marking]
+    incomplete = [d for d in decisions if not d.complete]
+    print(
+        f"{_students(len(decisions))}: {len(flagged)} for third marking, "
+        f"{len(incomplete)} with marks incomplete."
+    )
+    width = max((len(d.pi) for d in flagged + incomplete), default=0)
+    for decision in flagged + incomplete:
+        print(f"  {decision.pi:<{width}}  {decision.reason}")
+    print(f"Flags: {out}")
+    return EXIT_OK
+
+
+def _worksheet(args: argparse.Namespace) -> int:
+    from .marks_file import MarksFileError
+    from .worksheet import read_codes, write_worksheet
+
+    rule = _rule(args)
+    students = _read_marks(args.marks)
+    codes = {}
+    if args.codes:
+        try:
+            codes = read_codes(Path(args.codes).expanduser())
+        except MarksFileError as err:
+            raise UsageError(
+                f"the codes in {args.codes} cannot be used:\n{err.describe()}"
+            ) from None
+    out = _output(args.out, ".xlsx", args.marks, args.codes)
+    try:
+        written = write_worksheet(out, students, rule, codes=codes, include_all=args.all)
+    except MarksFileError as err:
+        raise UsageError(f"the earlier worksheet is kept as it is:\n{err.describe()}") from None
+    except OSError as err:
+        raise UsageError(f"Cannot write {out}: {err.strerror}.") from None
+    which = "every student" if args.all else "the students for third marking"
+    print(f"Worksheet: {_students(written.rows)} ({which}).")
+    if written.kept:
+        print(f"Kept what was typed for {_students(written.kept)} from the earlier worksheet.")
+    print(f"  {written.xlsx}\n  {written.csv}")
+    return EXIT_OK
+
+
+def _worksheet_check(args: argparse.Namespace) -> int:
+    from .marks_file import MarksFileError, shown_number
+    from .worksheet import read_worksheet
+
+    students = _read_marks(args.marks)
+    try:
+        found = read_worksheet(Path(args.worksheet).expanduser(), students)
+    except MarksFileError as err:
+        raise UsageError(f"the worksheet cannot be used:\n{err.describe()}") from None
+    print(f"{_students(len(found))} with third marks, every mark within its maximum:")
+    for third in found.values():
+        marks = ", ".join(f"{q} {shown_number(m)}" for q, m in third.marks)
+        comment = f"; comment of {len(third.comment)} characters" if third.comment else ""
+        print(f"  row {third.row:<4} {third.pi}  {marks}{comment}")
+    return EXIT_OK
+
+
+def _add_rule_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--threshold",
+        default="15",
+        metavar="PERCENT",
+        help="third marking when the totals differ by more than this (default 15)",
+    )
+    command.add_argument(
+        "--boundaries",
+        default="85,70,55,40",
+        metavar="B1,B2,…",
+        help="grade boundaries in percent, highest first (default 85,70,55,40); a total on a "
+        "boundary is in the band above it",
+    )
+    command.add_argument(
+        "--bands",
+        metavar="NAME1,NAME2,…",
+        help="band names, highest first, one more than the boundaries "
+        "(default Pass 1,Pass 2,Pass 3,Pass 4,Fail)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etma-helper",
@@ -418,6 +569,54 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefix", type=Path, default=None, help="install folder (default: this helper's)"
     )
     doctor.set_defaults(run=_doctor)
+    flags = commands.add_parser(
+        "flags",
+        help="who needs third marking, and why, from both markers' marks",
+        description="Reads a marks table (CSV or .xlsx, one row per student per question: "
+        "PI, question, max, weight (optional), first, second) and writes one row per student: "
+        "both totals, the difference, both bands, whether third marking is needed and why. "
+        "Bad input is reported row by row and nothing is written.",
+        epilog=THIRD_MARKING_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    flags.add_argument("--marks", required=True, metavar="FILE", help="marks.csv or marks.xlsx")
+    flags.add_argument("--out", required=True, metavar="FILE", help="flags.csv to write")
+    _add_rule_options(flags)
+    flags.set_defaults(run=_flags)
+    worksheet = commands.add_parser(
+        "worksheet",
+        help="write the third-marking worksheet (.xlsx and .csv) to fill in",
+        description="Writes one row per student for third marking (every student with --all): "
+        "PI, name, confirmation code, both markers' marks, totals, difference and reason, and "
+        "empty third-mark and comment columns to fill in. Written again over an earlier "
+        "worksheet, it keeps the third marks and comments typed there.",
+        epilog=THIRD_MARKING_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worksheet.add_argument("--marks", required=True, metavar="FILE", help="marks.csv or .xlsx")
+    worksheet.add_argument(
+        "--out", required=True, metavar="FILE", help="DIR/third_marking.xlsx (a .csv goes beside)"
+    )
+    worksheet.add_argument(
+        "--codes",
+        metavar="FILE",
+        help="a codes table (confirmation_codes.csv or .xlsx) for names and confirmation codes",
+    )
+    worksheet.add_argument("--all", action="store_true", help="every student, not only flagged")
+    _add_rule_options(worksheet)
+    worksheet.set_defaults(run=_worksheet)
+    check_sheet = commands.add_parser(
+        "worksheet-check",
+        help="check a filled worksheet against the marks and list its third marks",
+        description="Reads a filled third-marking worksheet (.xlsx or .csv) and reports every "
+        "problem by row (a PI not in the marks, a mark that is no number or is over its "
+        "maximum, a formula, a comment over OSCAR's length), or lists the third marks.",
+        epilog=THIRD_MARKING_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_sheet.add_argument("--worksheet", required=True, metavar="FILE")
+    check_sheet.add_argument("--marks", required=True, metavar="FILE", help="marks.csv or .xlsx")
+    check_sheet.set_defaults(run=_worksheet_check)
     config = commands.add_parser("config", help="show or change where files go")
     config.add_argument("--download-root", type=Path)
     config.add_argument("--concurrency", type=int, choices=range(1, 17), metavar="1-16")

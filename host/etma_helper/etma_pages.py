@@ -98,12 +98,69 @@ def _profile(profile: SiteProfile | None) -> SiteProfile:
 def looks_like_login(
     soup: BeautifulSoup, profile: SiteProfile | None = None, url: str = ""
 ) -> bool:
-    """A login page asks for a password, or sits at an address with sign-in words."""
+    """A login page asks for a password, sits at an address with sign-in words, or hands the
+    browser on to a sign-on step: a form carrying a sign-on message (a SAML response or request,
+    by the profile's ``login_page.handoff_fields``), a form the page posts by itself to another
+    site, or a refresh to another site. ``url`` is the page's own address."""
     profile = _profile(profile)
     if url and profile.login_url_words.search(urlsplit(url).path):
         return True
     password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
-    return profile.login_password_field and password is not None
+    if profile.login_password_field and password is not None:
+        return True
+    if url and _refreshes_elsewhere(soup, url):
+        return True
+    return any(_hands_off(form, soup, profile, url) for form in soup.find_all("form"))
+
+
+def _refreshes_elsewhere(soup: BeautifulSoup, url: str) -> bool:
+    """The page sends the browser on to another site by itself (``<meta http-equiv=refresh>``),
+    as a redirect would."""
+    for meta in soup.find_all("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)}):
+        found = re.search(r"url\s*=\s*['\"]?([^'\">\s]+)", str(meta.get("content") or ""), re.I)
+        if found and _site(urljoin(url, found.group(1))) != _site(url):
+            return True
+    return False
+
+
+def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -> bool:
+    """True if ``form`` is a sign-on step meant for the browser, not a page of eTMA's.
+
+    Identity providers answer with a form of hidden fields that their page submits by itself (a
+    button shows only without scripts). A form a person fills or presses (a log-out button, a
+    search elsewhere) is never one, whatever it carries.
+    """
+    if form.find(["select", "textarea"]) is not None:
+        return False
+    for control in form.find_all(["input", "button"]):
+        kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
+        if kind != "hidden" and control.find_parent("noscript") is None:
+            return False
+    names = (str(control.get("name") or "") for control in form.find_all("input"))
+    if any(profile.login_handoff_fields.search(name) for name in names):
+        return True
+    if not url:
+        return False
+    action = urljoin(url, (form.get("action") or "").strip() or url)
+    return _site(action) != _site(url) and _submits_itself(soup)
+
+
+def _site(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), port or (443 if scheme == "https" else 80)
+
+
+def _submits_itself(soup: BeautifulSoup) -> bool:
+    """The page's own script submits a form (an ``onload`` or a script calling ``submit()``)."""
+    body = soup.find("body")
+    scripts = [str(body.get("onload") or "")] if body is not None else []
+    scripts += [script.get_text() for script in soup.find_all("script")]
+    return any(re.search(r"\.submit\s*\(", text) for text in scripts)
 
 
 def _words(tag: Tag) -> str:

@@ -1,8 +1,12 @@
 """One tutor's eTMA session: the forwarded cookies, the search form, pages and zips.
 
-Cookies are held by a cookie policy that only ever returns them for the eTMA origin, so a redirect
-to any other host carries none. ``requests.Session`` is not thread-safe: the batch runner gives
-each worker thread its own EtmaSession.
+The session talks to the eTMA origin (scheme, host and port of the eTMA address) and nowhere
+else. Its connection adapter refuses any request for another origin before a byte is sent, so a
+redirect elsewhere (to a sign-on host, as the university's SAML and SAMS sign-in do) is never
+followed: it means the tutor must log in again. A form or link on eTMA's pages that leads
+elsewhere is refused the same way. The cookies are also held by a cookie policy that only returns
+them for the eTMA origin. ``requests.Session`` is not thread-safe: the batch runner gives each
+worker thread its own EtmaSession.
 
 Nothing eTMA sends can hold the helper for long or fill its memory or disk (see :class:`Limits`):
 every request has a deadline as well as connect and read timeouts, pages and zips have byte caps
@@ -42,6 +46,7 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
 )
+from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.retry import Retry
 
@@ -116,6 +121,13 @@ class SearchFormMissing(StudentFailed):
 
 class Cancelled(Exception):
     """The user cancelled: the session's requests in flight were cut, and later ones not sent."""
+
+
+class _LeftOrigin(Exception):
+    """A request (or a redirect) for another origin than eTMA's, refused before it was sent.
+
+    Not a requests or OS error, so neither requests nor urllib3 handles it on the way out.
+    """
 
 
 class _Stopped(Exception):
@@ -299,8 +311,11 @@ class _GuardedRetry(Retry):
             raise _Stopped()
 
 
-def _guarded_adapter(guard: _Guard, retry: Retry, **kwargs: int) -> HTTPAdapter:
-    """An HTTPAdapter whose connections and retries all answer to ``guard``."""
+def _guarded_adapter(
+    guard: _Guard, retry: Retry, origin: tuple[str, str, int], **kwargs: int
+) -> HTTPAdapter:
+    """An HTTPAdapter whose connections and retries all answer to ``guard``, and that sends
+    nothing to any origin but ``origin``: every request passes here, redirects included."""
     attrs = {"_etma_guard": guard}
     plain = type("GuardedHTTPConnection", (_WatchedConnection, HTTPConnection), attrs)
     secure = type("GuardedHTTPSConnection", (_WatchedConnection, HTTPSConnection), attrs)
@@ -310,6 +325,11 @@ def _guarded_adapter(guard: _Guard, retry: Retry, **kwargs: int) -> HTTPAdapter:
     }
 
     class GuardedAdapter(HTTPAdapter):
+        def send(self, request, *args, **kw):  # noqa: ANN001, ANN002, ANN003
+            if _origin(request.url) != origin:
+                raise _LeftOrigin(request.url)
+            return super().send(request, *args, **kw)
+
         def init_poolmanager(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
             super().init_poolmanager(*args, **kw)
             self.poolmanager.pool_classes_by_scheme = pools
@@ -358,9 +378,10 @@ def _drop_redirect_body(response: requests.Response, *args, **kwargs) -> request
 
 
 def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    """(scheme, host, port), read by the parser urllib3 connects with."""
+    parts = parse_url(url)
+    scheme = (parts.scheme or "").lower()
+    return scheme, (parts.host or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
 class OriginOnlyPolicy(DefaultCookiePolicy):
@@ -455,6 +476,7 @@ class EtmaSession:
             limits = dataclasses.replace(limits, read_timeout=read_timeout)
         self.limits = limits
         self.etma_url = etma_url
+        self._origin = _origin(etma_url)
         self.timeout = (limits.connect_timeout, limits.read_timeout)
         self.profile = profile if profile is not None else SiteProfile.builtin()
         self.http = _OriginOnlySession()
@@ -484,7 +506,9 @@ class EtmaSession:
             raise_on_status=False,
         )
         self._guard = _Guard()
-        adapter = _guarded_adapter(self._guard, retry, pool_connections=2, pool_maxsize=2)
+        adapter = _guarded_adapter(
+            self._guard, retry, self._origin, pool_connections=2, pool_maxsize=2
+        )
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
         self.http.hooks["response"].append(_drop_redirect_body)
@@ -536,10 +560,27 @@ class EtmaSession:
             raise StudentFailed(late) from cause
 
     def _send(self, method: str, url: str, *, data=None, stream: bool = False) -> requests.Response:
+        """Send one request to eTMA, following eTMA's own redirects only.
+
+        A redirect to another origin is a sign-in page elsewhere: :class:`SessionExpired`, with
+        nothing sent there. A request a page sends elsewhere (its form or link) fails the student.
+        """
         try:
             response = self.http.request(
                 method, url, data=data, stream=stream, timeout=self.timeout
             )
+        except _LeftOrigin:
+            if _origin(url) == self._origin:
+                raise SessionExpired(
+                    "eTMA sent the request on to another site (a sign-in page); the helper "
+                    "sent nothing there."
+                ) from None
+            raise StudentFailed(
+                "eTMA's page leads to another site than the eTMA address; the helper sent nothing "
+                "there. If eTMA has moved, change the eTMA address in the extension's options."
+            ) from None
+        except requests.exceptions.TooManyRedirects as err:
+            raise StudentFailed("eTMA kept redirecting the request; try again later.") from err
         except requests.exceptions.RetryError as err:
             raise StudentFailed("eTMA kept answering with server errors; try again later.") from err
         except requests.exceptions.Timeout as err:
@@ -548,9 +589,9 @@ class EtmaSession:
             raise StudentFailed(
                 "Could not reach eTMA (connection failed); try again later."
             ) from err
-        if _origin(response.url) != _origin(self.etma_url):
+        if response.status_code == 401:  # "Unauthorized": sign in first
             response.close()
-            raise SessionExpired("eTMA sent the request to another site (a sign-in page).")
+            raise SessionExpired("eTMA asked for a sign-in (HTTP 401).")
         if response.status_code >= 400:
             response.close()
             raise StudentFailed(f"eTMA answered with an error (HTTP {response.status_code}).")

@@ -42,7 +42,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "late_label": "regex",
         "error": "regex",
     },
-    "login_page": {"password_field": "flag", "url_words": "regex"},
+    "login_page": {"password_field": "flag", "url_words": "regex", "handoff_fields": "regex"},
     "download_form": {"needs_select": "flag", "button_words": "regex"},
 }
 
@@ -84,6 +84,7 @@ class SiteProfile:
     error: re.Pattern[str]
     login_password_field: bool
     login_url_words: re.Pattern[str]
+    login_handoff_fields: re.Pattern[str]
     download_needs_select: bool
     download_button_words: re.Pattern[str]
 
@@ -149,6 +150,7 @@ class SiteProfile:
             error=student["error"],
             login_password_field=login["password_field"],
             login_url_words=login["url_words"],
+            login_handoff_fields=login["handoff_fields"],
             download_needs_select=download["needs_select"],
             download_button_words=download["button_words"],
         )

@@ -79,9 +79,6 @@ class Recorder(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def cookies_seen(self) -> list[str]:
-        return [r["cookie"] for r in self.requests if r.get("cookie")]
-
 
 class _RecorderHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
@@ -267,8 +264,9 @@ def test_each_attack_is_refused_or_made_safe(hostile, cohort, settings, tmp_path
 def test_a_redirect_elsewhere_carries_no_cookie(
     hostile, recorders, cohort, settings, tmp_path, attack, target
 ):
-    """A redirect to any other origin reaches it without the cookie, and ends the batch as a
-    lost session would (eTMA's sign-on lives on another host): nobody is marked done wrongly."""
+    """A redirect to any other origin is not followed (the other origin hears nothing, cookie or
+    not), and ends the batch as a lost session would (eTMA's sign-on lives on another host):
+    nobody is marked done wrongly."""
     recorder = recorders[0] if target == "other_host" else recorders[1]
     hostile.hostile_redirect_to = recorder.url
     first, *others = students(cohort, 4)
@@ -281,8 +279,7 @@ def test_a_redirect_elsewhere_carries_no_cookie(
     summary, events = run(make_job(hostile, [first, *others, victim], cookies=cookies), one_worker)
     after = listing(tmp_path.parent)
 
-    assert recorder.requests, "the redirect was not followed at all"
-    assert recorder.cookies_seen() == []
+    assert recorder.requests == [], "a redirect to another origin was followed"
     final = final_records(events)
     assert summary.outcome == "needs_login"
     assert final[victim].state == "needs_login" and final[victim].reason == NEEDS_LOGIN
@@ -340,7 +337,7 @@ def test_the_real_helper_leaks_the_cookie_nowhere(hostile, recorders, cohort, tm
     for pi in ordinary:
         assert final[pi]["state"] == "done"
     assert final[victim]["state"] == "needs_login"
-    assert recorders[0].requests and recorders[0].cookies_seen() == []
+    assert recorders[0].requests == []
 
     module = tmp_path / "home" / "eTMA" / "TM351" / "TMA02"
     assert_nothing_escaped(before, after, module, [*pis, victim], tmp_path)

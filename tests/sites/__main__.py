@@ -1,9 +1,10 @@
-"""Run both practice sites until Ctrl-C: ``python -m tests.sites``.
+"""Run the practice sites until Ctrl-C: ``python -m tests.sites``.
 
 Every knob the tests turn from Python (``tests/conftest.py``'s ``fresh_sites``, ``faults.py``,
 ``hostile.py``) is a flag here too, so a failure path can be tried by hand:
 
     python -m tests.sites --fault 2=http500 --fault 4=truncate --session-expires-after 40
+    python -m tests.sites --signon saml --session-expires-after 40
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import threading
 from . import hostile
 from .cohort import Cohort
 from .faults import FAULT_KINDS, Faults
-from .server import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, PracticeSites
+from .marks import marks_path
+from .server import DEMO_ETMA_PORT, DEMO_OSCAR_PORT, DEMO_SIGNON_PORT, PracticeSites
+from .signon import SIGNON_MODES
 
 # Redirect attacks send the helper to another server, which only a test starts.
 NEEDS_ANOTHER_SERVER = frozenset({"redirect_page", "redirect_download"})
@@ -27,8 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options for the demo servers."""
     parser = argparse.ArgumentParser(
         prog="python -m tests.sites",
-        description="Serve the practice OSCAR and eTMA sites on loopback for the demo, with "
-        "the faults, latency and session expiry the tests use, to try failure paths by hand.",
+        description="Serve the practice OSCAR and eTMA sites (and their sign-on host) on "
+        "loopback for the demo, with the faults, latency, session expiry and sign-on the tests "
+        "use, to try failure paths by hand.",
         epilog=f"{STUDENT_HELP}. Fault kinds: {', '.join(sorted(FAULT_KINDS))}. "
         f"Attacks: see tests/sites/hostile.py.",
     )
@@ -88,8 +92,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="serve that student's page or download as an attack from tests/sites/hostile.py "
         "(repeatable; the redirect attacks need another server and are for tests only)",
     )
+    parser.add_argument(
+        "--signon",
+        choices=SIGNON_MODES,
+        default=None,
+        help="send visitors without an OSCAR or eTMA session (never signed in, or expired) to "
+        "the sign-on host: saml (a login page, then a form that posts itself back) or sams "
+        "(a login page at ?URL=…, then a redirect back); default: each site's own login page",
+    )
     parser.add_argument("--oscar-port", type=int, default=DEMO_OSCAR_PORT)
     parser.add_argument("--etma-port", type=int, default=DEMO_ETMA_PORT)
+    parser.add_argument("--signon-port", type=int, default=DEMO_SIGNON_PORT)
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     args.error = parser.error
@@ -153,6 +166,8 @@ def build_sites(args: argparse.Namespace) -> PracticeSites:
         oscar_port=args.oscar_port,
         etma_port=args.etma_port,
         verbose=args.verbose,
+        signon=args.signon,
+        signon_port=args.signon_port,
     )
     sites.etma_markup = args.markup
     sites.etma_viewstate_bytes = args.viewstate_bytes
@@ -175,6 +190,10 @@ def _knobs(sites: PracticeSites) -> list[str]:
     if sites.etma_viewstate_bytes:
         lines.append(f"__VIEWSTATE of {sites.etma_viewstate_bytes} bytes")
     lines += [f"attack {attack} on {pi}" for pi, attack in sites.etma_hostile.items()]
+    if sites.signon:
+        lines.append(
+            f"sign-on: {sites.signon}, an expired or missing session goes to the sign-on host"
+        )
     return lines
 
 
@@ -187,15 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(
             f"Could not start the practice sites: {error}. "
-            "Is another copy running? Try --oscar-port/--etma-port."
+            "Is another copy running? Try --oscar-port/--etma-port/--signon-port."
         )
         return 1
     with_files = sum(1 for student in cohort.students if student.files)
     print("Practice sites running (Ctrl-C to stop)")
     print(f"  OSCAR work allocation: {sites.allocation_url}")
+    print(f"  OSCAR marks:           {sites.oscar_url.rstrip('/')}{marks_path(sites.cohort)}")
     print(f"      login: {sites.OSCAR_LOGIN[0]} / {sites.OSCAR_LOGIN[1]}")
     print(f"  eTMA admin (EAB) tab:  {sites.etma_url}etma/admin")
     print(f"      login: {sites.ETMA_LOGIN[0]} / {sites.ETMA_LOGIN[1]}")
+    if sites.signon:
+        print(f"  Sign-on host ({sites.signon}): {sites.signon_url}")
+        print(f"      login: {sites.SIGNON_LOGIN[0]} / {sites.SIGNON_LOGIN[1]}")
     print(
         f"  Cohort: {len(cohort.students)} students of {cohort.module} {cohort.assignment}, "
         f"{with_files} with submissions (seed {cohort.seed})"

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 if TYPE_CHECKING:
     from .server import PracticeSites
+    from .sessions import SessionStore
 
 HTML_TYPE = "text/html; charset=utf-8"
 
@@ -42,6 +43,8 @@ class PageHandler(BaseHTTPRequestHandler):
     sys_version = ""
     site_name = ""
     session_cookie = ""
+    service = ""  # the site's name at the sign-on host ("oscar", "etma")
+    home_path = "/"  # where a sign-in lands when it names no page
     server: SiteServer
 
     query: dict[str, str]
@@ -106,8 +109,17 @@ class PageHandler(BaseHTTPRequestHandler):
         """A Set-Cookie header for a new session of this site."""
         return ("Set-Cookie", f"{self.session_cookie}={token}; Path=/; HttpOnly")
 
+    @property
+    def sessions(self) -> SessionStore:
+        """This site's live login sessions."""
+        raise NotImplementedError
+
     def redirect_to_login(self, login_path: str) -> None:
-        """302 to the login page, remembering where the user was going."""
+        """302 to the login page, remembering where the user was going; in sign-on mode, to the
+        sign-on host instead (``signon.py``)."""
+        if self.sites.signon:
+            self.redirect(self.sites.signon_start_url(self))
+            return
         target = self.path if self.path.startswith("/") else "/"
         self.redirect(f"{login_path}?next={quote(target, safe='')}")
 
@@ -174,13 +186,25 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def login_form_html(action: str, next_path: str, error: str | None, heading: str) -> str:
-    """The login form both sites use (each with its own action and heading)."""
+def login_form_html(
+    action: str,
+    next_path: str | None,
+    error: str | None,
+    heading: str,
+    hidden: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The login form every practice site uses (each with its own action, heading and hidden
+    fields; ``next_path`` None sends no ``next``)."""
     message = f'<p><font color="#cc0000"><b>{esc(error)}</b></font></p>' if error else ""
+    if next_path is not None:
+        hidden = (("next", next_path), *hidden)
+    fields = "".join(
+        f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">' for name, value in hidden
+    )
     return (
         f"<h2>{esc(heading)}</h2>{message}"
         f'<form method="post" action="{esc(action)}" name="loginForm" id="loginForm">'
-        f'<input type="hidden" name="next" value="{esc(next_path)}">'
+        f"{fields}"
         '<table border="0" cellpadding="3">'
         '<tr><td><label for="username">Username</label></td>'
         '<td><input type="text" name="username" id="username" size="20"></td></tr>'

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import BinaryIO
 
 # A fixed timestamp for every zip member keeps the zip bytes reproducible run to run.
@@ -21,7 +22,8 @@ ZIP_DATE_TIME = (2024, 3, 14, 9, 30, 0)
 # Bit 11 of the general purpose flags: "file name is UTF-8"; the real site's zips carry it.
 UTF8_FLAG = 0x800
 PAD_MEMBER = "data/sensor_readings.bin"
-GRADE_BOUNDARIES = (40, 55, 70, 85)
+# OU pass grades (Pass 1 from 85 % …) and the third-marking threshold, as OSCAR applies them.
+GRADE_BOUNDARIES = (85, 70, 55, 40)
 THIRD_MARKING_DIFFERENCE = 15
 
 FIRST_NAMES = (
@@ -123,13 +125,12 @@ OPTIONAL_FILES = (
 
 @dataclass(frozen=True)
 class Student:
-    """One allocated student: identity, eTMA confirmation code, OSCAR marks and submitted files."""
+    """One allocated student: identity, eTMA confirmation code and submitted files (the marks
+    are the cohort's: `Cohort.marks`)."""
 
     name: str
     pi: str
     code: str
-    first_mark: int
-    second_mark: int
     # path inside the zip -> bytes; {} means the student submitted nothing.
     files: dict[str, bytes] = field(hash=False, compare=False, repr=False)
 
@@ -138,17 +139,91 @@ class Student:
         """True when the student submitted at least one file."""
         return bool(self.files)
 
-    @property
-    def mark_difference(self) -> int:
-        """Absolute difference between the first and second marks."""
-        return abs(self.first_mark - self.second_mark)
 
-    @property
-    def needs_third_marking(self) -> bool:
-        """OSCAR's rule: marks differ by more than 15, or straddle a grade boundary."""
-        low, high = sorted((self.first_mark, self.second_mark))
-        straddles = any(low < boundary <= high for boundary in GRADE_BOUNDARIES)
-        return self.mark_difference > THIRD_MARKING_DIFFERENCE or straddles
+@dataclass(frozen=True)
+class Question:
+    """One question (OSCAR's marking category) of the assignment: its maximum and weight."""
+
+    name: str
+    maximum: int
+    weight: int
+
+
+#: The assignment's questions. Σ weight·maximum is 60, so a total of 15 % of it is 9 marks, and
+#: totals such as 38.33… − 23.33… trip up floating-point arithmetic (15.000000000000004).
+QUESTIONS = (
+    Question("Q1", 10, 1),
+    Question("Q2", 10, 1),
+    Question("Q3", 20, 1),
+    Question("Q4", 5, 2),
+    Question("Q5", 5, 2),
+)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Both markers' marks for one student, one per question in `QUESTIONS` (None: not given),
+    and the marking case (`MARKING_CASES`) they were made for."""
+
+    first: tuple[int | None, ...]
+    second: tuple[int | None, ...]
+    case: str
+
+
+#: What the marks of the students are made to show, in turn (student 1 the first case, student
+#: 2 the second, …, then again from the top): (case, weighted totals out of 60 for the first
+#: and the second marker). None: made at random, close and in one band; a second total of None:
+#: the second marker has given no marks yet.
+MARKING_CASES: tuple[tuple[str, tuple[int, int | None] | None], ...] = (
+    ("agree", None),
+    ("straddle", (43, 41)),  # 71.7 % / 68.3 %: Pass 2 / Pass 3
+    ("differ", (22, 8)),  # 36.7 % / 13.3 %: both Fail, 23.3 apart
+    ("agree", None),
+    ("differ_and_straddle", (50, 36)),  # 83.3 % / 60.0 %
+    ("fifteen_in_one_band", (23, 14)),  # 38.3 % / 23.3 %: exactly 15 apart, both Fail
+    ("second_missing", (40, None)),
+    ("agree", None),
+    ("fifteen_in_top_band", (60, 51)),  # 100 % / 85 %: exactly 15 apart, 85 is Pass 1
+    ("on_boundary_straddle", (42, 41)),  # 70.0 % exactly / 68.3 %
+    ("fifteen_across_boundary", (51, 42)),  # 85.0 % / 70.0 %: exactly 15, Pass 1 / Pass 2
+    ("agree", None),
+    ("second_missing_one", (35, 34)),  # the second marker left one question blank
+    ("second_higher", (30, 45)),  # 50.0 % / 75.0 %: both reasons, second above first
+    ("pass_4_edge", (24, 23)),  # 40.0 % exactly / 38.3 %: Pass 4 / Fail
+    ("on_boundary_agree", (33, 33)),  # 55.0 % both (0.55 * 100 is 55.00000000000001)
+)
+#: The cases that need third marking, and why: "differ" (over 15 apart), "straddle" (different
+#: bands), or both. Every other case with all marks given needs none.
+CASE_REASONS: dict[str, tuple[str, ...]] = {
+    "straddle": ("straddle",),
+    "differ": ("differ",),
+    "differ_and_straddle": ("differ", "straddle"),
+    "on_boundary_straddle": ("straddle",),
+    "fifteen_across_boundary": ("straddle",),
+    "second_higher": ("differ", "straddle"),
+    "pass_4_edge": ("straddle",),
+}
+#: The cases with a mark missing ("marks incomplete": never third marked).
+INCOMPLETE_CASES = frozenset({"second_missing", "second_missing_one"})
+
+
+def weighted_total(marks: tuple[int | None, ...]) -> int | None:
+    """Σ weight·mark over `QUESTIONS` (out of 60), or None when a mark is missing."""
+    if any(mark is None for mark in marks):
+        return None
+    return sum(q.weight * mark for q, mark in zip(QUESTIONS, marks, strict=True))
+
+
+def total_percent(marks: tuple[int | None, ...]) -> Fraction | None:
+    """A marker's total as an exact percentage of the maximum, or None when a mark is missing."""
+    total = weighted_total(marks)
+    possible = sum(q.weight * q.maximum for q in QUESTIONS)
+    return None if total is None else Fraction(100 * total, possible)
+
+
+def grade_band(percent: Fraction) -> int:
+    """0 for Pass 1 … 3 for Pass 4, 4 for a fail; a total on a boundary takes the higher."""
+    return next((i for i, b in enumerate(GRADE_BOUNDARIES) if percent >= b), len(GRADE_BOUNDARIES))
 
 
 class Cohort:
@@ -163,10 +238,48 @@ class Cohort:
         self.assignment = assignment
         self.students: list[Student] = self._make_students()
         self._by_pi = {student.pi: student for student in self.students}
+        self.questions = QUESTIONS
+        #: both markers' marks by PI, made from the marking cases in turn
+        self.marks: dict[str, Marks] = {
+            student.pi: _make_marks(
+                MARKING_CASES[index % len(MARKING_CASES)],
+                random.Random(f"{seed}:{student.pi}:marks"),
+            )
+            for index, student in enumerate(self.students)
+        }
 
     def student(self, pi: str) -> Student:
         """The student with this PI; KeyError if the PI is not in the cohort."""
         return self._by_pi[pi]
+
+    def third_marking_required(self, pi: str) -> bool | None:
+        """OSCAR's own answer: True when the totals differ by more than 15 % or fall in
+        different grade bands; None while a mark is missing."""
+        marks = self.marks[pi]
+        first, second = total_percent(marks.first), total_percent(marks.second)
+        if first is None or second is None:
+            return None
+        differ = abs(first - second) > THIRD_MARKING_DIFFERENCE
+        return differ or grade_band(first) != grade_band(second)
+
+    def marks_rows(self) -> list[dict[str, object]]:
+        """The marks in the long format ``etma-helper flags`` reads: one row per student per
+        question (PI, name, question, max, weight, first, second; "" for a missing mark)."""
+        return [
+            {
+                "PI": student.pi,
+                "name": student.name,
+                "question": question.name,
+                "max": question.maximum,
+                "weight": question.weight,
+                "first": "" if first is None else first,
+                "second": "" if second is None else second,
+            }
+            for student in self.students
+            for question, first, second in zip(
+                QUESTIONS, self.marks[student.pi].first, self.marks[student.pi].second, strict=True
+            )
+        ]
 
     @property
     def due(self) -> datetime:
@@ -230,7 +343,7 @@ class Cohort:
             pi = _unique_pi(rng, used_pis)
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             code = _confirmation_code(rng)
-            first_mark, second_mark = _marks(rng)
+            _draw_retired_marks(rng)
             # About one in twelve students submits nothing.
             submitted = rng.random() >= 1 / 12
             # Guarantee the demo and the tests always see one missing submission early on.
@@ -239,7 +352,7 @@ class Cohort:
             # Per-student generator seeded by a string, so one student's files do not shift
             # when the generation of another student's files changes.
             files = self._make_files(random.Random(f"{self.seed}:{pi}")) if submitted else {}
-            students.append(Student(name, pi, code, first_mark, second_mark, files))
+            students.append(Student(name, pi, code, files))
         return students
 
     def _make_files(self, rng: random.Random) -> dict[str, bytes]:
@@ -264,12 +377,71 @@ def _confirmation_code(rng: random.Random) -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def _marks(rng: random.Random) -> tuple[int, int]:
-    first = rng.randint(25, 95)
-    # Most second marks are close; some differ enough to go to third marking.
+def _draw_retired_marks(rng: random.Random) -> None:
+    """Draw what once made each student's single pair of marks (the marks are now per
+    question, from their own generator): still drawn, so that every student's PI, code and
+    files stay what they have always been."""
+    rng.randint(25, 95)
     spread = 25 if rng.random() < 0.25 else 8
-    second = min(100, max(0, first + rng.randint(-spread, spread)))
-    return first, second
+    rng.randint(-spread, spread)
+
+
+def _make_marks(case: tuple[str, tuple[int, int | None] | None], rng: random.Random) -> Marks:
+    """Per-question marks whose weighted totals are the case's (see `MARKING_CASES`)."""
+    name, totals = case
+    if totals is None:
+        first = rng.randint(12, 58)
+        while True:
+            second = first + rng.randint(-6, 6)
+            in_range = 0 <= second <= 60
+            if in_range and grade_band(Fraction(second * 100, 60)) == grade_band(
+                Fraction(first * 100, 60)
+            ):
+                break
+        totals = (first, second)
+    first_marks = _spread(totals[0], rng)
+    if totals[1] is None:
+        second_marks: tuple[int | None, ...] = (None,) * len(QUESTIONS)
+    else:
+        second_marks = _near(first_marks, totals[1], rng)
+    if name == "second_missing_one":
+        second_marks = (*second_marks[:-1], None)
+    return Marks(first_marks, second_marks, name)
+
+
+def _near(marks: tuple[int, ...], total: int, rng: random.Random) -> tuple[int, ...]:
+    """Marks close to ``marks`` question by question (as a second marker's mostly are) whose
+    weighted sum is ``total``: one mark at a time up or down; spread afresh if that gets stuck."""
+    near = list(marks)
+    while (gap := total - sum(q.weight * m for q, m in zip(QUESTIONS, near, strict=True))) != 0:
+        step = 1 if gap > 0 else -1
+        movable = [
+            i
+            for i, q in enumerate(QUESTIONS)
+            if q.weight <= abs(gap) and 0 <= near[i] + step <= q.maximum
+        ]
+        if not movable:
+            return _spread(total, rng)
+        near[rng.choice(movable)] += step
+    return tuple(near)
+
+
+def _spread(total: int, rng: random.Random) -> tuple[int, ...]:
+    """Marks per question, each within its maximum, whose weighted sum is ``total`` (0..60):
+    first how much of it the weight-2 questions carry, then each group's marks one at a time to
+    a question with room, chosen in proportion to the room left."""
+    marks = [0] * len(QUESTIONS)
+    double = [i for i, q in enumerate(QUESTIONS) if q.weight == 2]
+    single = [i for i, q in enumerate(QUESTIONS) if q.weight == 1]
+    double_room = sum(QUESTIONS[i].maximum for i in double)
+    single_room = sum(QUESTIONS[i].maximum for i in single)
+    low = max(0, -(-(total - single_room) // 2))
+    doubled = rng.randint(low, min(double_room, total // 2))
+    for group, count in ((double, doubled), (single, total - 2 * doubled)):
+        for _ in range(count):
+            room = [QUESTIONS[i].maximum - marks[i] for i in group]
+            marks[rng.choices(group, weights=room)[0]] += 1
+    return tuple(marks)
 
 
 def _paragraphs(rng: random.Random, target_bytes: int) -> str:

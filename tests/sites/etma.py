@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from . import hostile
 from .base import HTML_TYPE, PageHandler, esc, login_form_html, safe_next
 from .cohort import Student
+from .sessions import SessionStore
+from .signon import serve_signon_return
 
 LOGIN_PATH = "/etma/login"
 ADMIN_PATH = "/etma/admin"
@@ -32,6 +34,12 @@ class EtmaHandler(PageHandler):
 
     site_name = "eTMA System - Electronic assignment file handler"
     session_cookie = "ETMA_SESSION"
+    service = "etma"
+    home_path = ADMIN_PATH
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.sites.etma_sessions
 
     def count_hit(self, method: str, path: str) -> None:
         self.sites.count_etma_hit(method, path)
@@ -61,6 +69,8 @@ class EtmaHandler(PageHandler):
         self.send_body(status, "text/html", body, headers)
 
     def route(self, method: str, path: str) -> None:
+        if serve_signon_return(self, method, path):
+            return
         if path == LOGIN_PATH:
             self.login_post() if method == "POST" else self.login_get()
             return

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from . import marks as marks_pages
 from .base import PageHandler, esc, login_form_html, safe_next
 from .cohort import Student
+from .sessions import SessionStore
+from .signon import serve_signon_return
 
 LOGIN_PATH = "/oscar/login"
 HOME_PATH = "/oscar/"
@@ -43,8 +46,16 @@ class OscarHandler(PageHandler):
 
     site_name = "OSCAR - Online Score Capture for Assessment Records"
     session_cookie = "OSCAR_SESSION"
+    service = "oscar"
+    home_path = HOME_PATH
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.sites.oscar_sessions
 
     def route(self, method: str, path: str) -> None:
+        if serve_signon_return(self, method, path):
+            return
         if path == LOGIN_PATH:
             self.login_post() if method == "POST" else self.login_get()
             return
@@ -59,6 +70,10 @@ class OscarHandler(PageHandler):
             self.work_allocation()
         elif path == "/oscar/marks":
             self.marks()
+        elif path == marks_pages.ASSIGNMENT_MARKS_PATH:
+            marks_pages.assignment_marks_page(self)
+        elif path == marks_pages.THIRD_MARKS_PATH:
+            marks_pages.third_marks_page(self, method)
         elif path == "/oscar/confirm" and method == "POST":
             self.confirm()
         else:
@@ -85,7 +100,9 @@ class OscarHandler(PageHandler):
             "Home",
             (
                 "<h2>Welcome to OSCAR</h2><p>Your work allocations:</p>"
-                f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li></ul>'
+                f'<ul><li><a href="{esc(link)}">Work allocation: {esc(label)}</a></li>'
+                f'<li><a href="{esc(marks_pages.marks_path(cohort))}">Marks: {esc(label)}</a>'
+                "</li></ul>"
             ),
         )
 
@@ -165,21 +182,8 @@ class OscarHandler(PageHandler):
 
     def marks(self) -> None:
         student = self._student_or_error(self.query)
-        if student is None:
-            return
-        third = "Yes" if student.needs_third_marking else "No"
-        self.send_page(
-            "First and second marks",
-            (
-                f"<h2>First and second marks</h2><p>{esc(student.name)} ({esc(student.pi)})</p>"
-                '<table border="1" cellpadding="3" cellspacing="0">'
-                f"<tr><th>First mark</th><td>{student.first_mark}</td></tr>"
-                f"<tr><th>Second mark</th><td>{student.second_mark}</td></tr>"
-                f"<tr><th>Difference</th><td>{student.mark_difference}</td></tr>"
-                f"<tr><th>Third marking required</th><td>{third}</td></tr></table>"
-                f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
-            ),
-        )
+        if student is not None:
+            marks_pages.student_marks_page(self, student)
 
     def confirm(self) -> None:
         student = self._student_or_error(self.form)

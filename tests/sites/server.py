@@ -1,4 +1,4 @@
-"""PracticeSites: runs the OSCAR and eTMA practice servers and holds their shared state."""
+"""PracticeSites: runs the OSCAR, eTMA and sign-on practice servers and holds their shared state."""
 
 from __future__ import annotations
 
@@ -11,28 +11,34 @@ import threading
 from collections import Counter
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from bs4 import BeautifulSoup
 
 from . import hostile
-from .base import SiteServer
+from .base import PageHandler, SiteServer
 from .cohort import Cohort
 from .etma import EtmaHandler
 from .faults import Faults
+from .marks import SavedThirdMarks
 from .oscar import OscarHandler
 from .sessions import SessionStore
+from .signon import SIGNON_MODES, RecordedRequest, SignonHandler, acs_path, signon_start_url
 from .zipcache import ZipCache
 
-# Two loopback hosts, so each site keeps its own cookies as the real systems on two hosts do.
+# A loopback host each, so each site keeps its own cookies as the real systems on their own
+# hosts do, and the sign-on host never sees OSCAR's or eTMA's cookies unless someone sends them.
 OSCAR_HOST = "127.0.0.1"
 ETMA_HOST = "127.0.0.2"
+SIGNON_HOST = "127.0.0.3"
 DEMO_OSCAR_PORT = 8801
 DEMO_ETMA_PORT = 8802
+DEMO_SIGNON_PORT = 8803
 
 
 class PracticeSites:
-    """Both practice sites for one cohort, with knobs tests may change while they run.
+    """The practice sites for one cohort, with knobs tests may change while they run.
 
     ``latency`` (seconds, every request of both sites), ``zip_pad_to`` (bytes, pad each zip to
     about this size), ``faults`` and ``etma_markup`` (``"classic"``, or ``"variant"``: the same
@@ -48,6 +54,15 @@ class PracticeSites:
     ``__VIEWSTATE`` field with a value of that many bytes, as ASP.NET pages do (real ones run to
     hundreds of KB); the helper posts it back with every search. 0 (the default) adds none.
 
+    ``signon`` (``None``, ``"saml"`` or ``"sams"``; a keyword here, and settable at any time):
+    when set, a visitor without a live OSCAR or eTMA session (never signed in, expired after
+    ``faults.session_expires_after`` requests, or ended by :meth:`expire_etma_sessions`) is
+    redirected to the sign-on host on ``SIGNON_HOST`` instead of the site's own login page; see
+    ``signon.py`` for both flows. :meth:`signon_login` signs a ``requests.Session`` in there as a
+    browser would, and ``signon_requests`` records every request the sign-on host received with
+    its Cookie header (``signon_hits`` counts them). The sites' own login pages still answer at
+    their addresses, so :meth:`etma_login` works in either mode. Off by default.
+
     Slow and huge attacks read ``hostile_drip_interval`` (seconds between the bytes of a dripped
     page), ``hostile_huge_page_bytes`` (size of the huge page), ``hostile_stream_max_bytes``
     (where an endless download gives up) and ``hostile_stream_pause`` (seconds between its 64 KiB
@@ -57,6 +72,7 @@ class PracticeSites:
 
     OSCAR_LOGIN: tuple[str, str] = ("tutor", "oscar-demo")
     ETMA_LOGIN: tuple[str, str] = ("tutor", "etma-demo")
+    SIGNON_LOGIN: tuple[str, str] = ("tutor", "signon-demo")
 
     def __init__(
         self,
@@ -67,6 +83,8 @@ class PracticeSites:
         oscar_port: int = 0,
         etma_port: int = 0,
         verbose: bool = False,
+        signon: str | None = None,
+        signon_port: int = 0,
     ) -> None:
         self.cohort = cohort
         self.latency = latency
@@ -85,8 +103,14 @@ class PracticeSites:
         self.oscar_sessions = SessionStore()
         self.etma_sessions = SessionStore()
         self.etma_hits: Counter[tuple[str, str]] = Counter()
+        self.signon = signon
+        self.signon_sessions = SessionStore()
+        self.signon_requests: list[RecordedRequest] = []
+        self._signon_grants: dict[str, str] = {}
         self.unlocked: set[str] = set()
-        self._requested_ports = (oscar_port, etma_port)
+        #: third marks saved through OSCAR's form, by PI
+        self.third_marks: dict[str, SavedThirdMarks] = {}
+        self._requested_ports = (oscar_port, etma_port, signon_port)
         self._lock = threading.Lock()
         self._hostile_lock = threading.Lock()
         self._download_tokens: set[str] = set()
@@ -99,22 +123,28 @@ class PracticeSites:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> PracticeSites:
-        """Bind both servers on loopback and serve them from daemon threads."""
+        """Bind the three servers on loopback and serve them from daemon threads."""
         if self._servers:
             return self
         self._stopping.clear()
         self._zip_dir = Path(tempfile.mkdtemp(prefix="etma-practice-zips-"))
         self._zips = ZipCache(self.cohort, self._zip_dir)
-        oscar_port, etma_port = self._requested_ports
-        oscar = SiteServer((OSCAR_HOST, oscar_port), OscarHandler, self)
+        bound: list[SiteServer] = []
         try:
-            etma = SiteServer((ETMA_HOST, etma_port), EtmaHandler, self)
+            for host, port, handler in zip(
+                (OSCAR_HOST, ETMA_HOST, SIGNON_HOST),
+                self._requested_ports,
+                (OscarHandler, EtmaHandler, SignonHandler),
+                strict=True,
+            ):
+                bound.append(SiteServer((host, port), handler, self))
         except OSError:
             # Not serving yet, so close rather than shutdown() (which would wait forever).
-            oscar.server_close()
+            for server in bound:
+                server.server_close()
             shutil.rmtree(self._zip_dir, ignore_errors=True)
             raise
-        self._servers = [oscar, etma]
+        self._servers = bound
         for server in self._servers:
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -127,7 +157,7 @@ class PracticeSites:
         return self
 
     def stop(self) -> None:
-        """Stop both servers, wake any stalled response, and delete the built zips."""
+        """Stop the servers, wake any stalled response, and delete the built zips."""
         self._stopping.set()
         for server in self._servers:
             server.shutdown()
@@ -169,6 +199,41 @@ class PracticeSites:
         return self._base_url(1)
 
     @property
+    def signon_url(self) -> str:
+        """Base URL of the sign-on host, e.g. ``http://127.0.0.3:8803/``."""
+        return self._base_url(2)
+
+    @property
+    def signon(self) -> str | None:
+        """Sign-on mode: None (each site's own login page), ``"saml"`` or ``"sams"``."""
+        return self._signon
+
+    @signon.setter
+    def signon(self, mode: str | None) -> None:
+        if mode is not None and mode not in SIGNON_MODES:
+            raise ValueError(f"unknown sign-on mode {mode!r}; known: {', '.join(SIGNON_MODES)}")
+        self._signon = mode
+
+    def service_url(self, service: str) -> str:
+        """Base URL of the site the sign-on host calls ``service`` (``"oscar"``, ``"etma"``)."""
+        return {"oscar": self.oscar_url, "etma": self.etma_url}[service]
+
+    def service_of_url(self, url: str) -> str | None:
+        """The practice site ``url`` is on, or None (the sign-on host sends nobody elsewhere)."""
+        origin = urlsplit(url)[:2]
+        for service in ("oscar", "etma"):
+            if urlsplit(self.service_url(service))[:2] == origin:
+                return service
+        return None
+
+    def service_of_acs(self, url: str) -> str | None:
+        """The site whose SAML assertion consumer service is exactly ``url``, or None."""
+        service = self.service_of_url(url)
+        if service and url == self.service_url(service).rstrip("/") + acs_path(service):
+            return service
+        return None
+
+    @property
     def allocation_path(self) -> str:
         """Path and query of OSCAR's work-allocation page for the cohort."""
         query = urlencode({"module": self.cohort.module, "assignment": self.cohort.assignment})
@@ -201,20 +266,104 @@ class PracticeSites:
         """Every current OSCAR session becomes invalid now."""
         self.oscar_sessions.clear()
 
+    def expire_signon_sessions(self) -> None:
+        """Every sign-in at the sign-on host ends now (its cookie no longer signs anyone in)."""
+        self.signon_sessions.clear()
+
+    # --- the sign-on host (signon.py) -----------------------------------------------------------
+
+    def signon_start_url(self, handler: PageHandler) -> str:
+        """Where ``handler``'s site sends its visitor to sign in (sign-on mode only)."""
+        return signon_start_url(handler)
+
+    def new_signon_id(self) -> str:
+        """A fresh id for a SAML message."""
+        return secrets.token_hex(16)
+
+    def issue_signon_grant(self, service: str) -> str:
+        """A one-time proof of sign-in for ``service`` (a SAML assertion id, a SAMS ticket)."""
+        grant = secrets.token_hex(16)
+        with self._lock:
+            self._signon_grants[grant] = service
+        return grant
+
+    def redeem_signon_grant(self, grant: str, service: str) -> bool:
+        """True, once, if ``grant`` was issued for ``service``."""
+        with self._lock:
+            if self._signon_grants.get(grant) != service:
+                return False
+            del self._signon_grants[grant]
+            return True
+
+    @property
+    def signon_hits(self) -> Counter[tuple[str, str]]:
+        """How many requests the sign-on host received, by method and path (query left out)."""
+        with self._lock:
+            return Counter((r.method, r.path.split("?", 1)[0]) for r in self.signon_requests)
+
+    def record_signon_request(self, method: str, path: str, cookie: str) -> None:
+        """Remember one request the sign-on host received, with its Cookie header."""
+        with self._lock:
+            self.signon_requests.append(RecordedRequest(method, path, cookie))
+
+    def signon_login(
+        self, session: requests.Session, start: str | None = None
+    ) -> requests.Response:
+        """Sign a requests session in through the sign-on host as a browser would, and return
+        the page it ends on.
+
+        It opens ``start`` (eTMA's admin page by default; OSCAR's allocation page signs in to
+        OSCAR), which sends it to the sign-on host; fills the login form there (the form with a
+        password field) with ``SIGNON_LOGIN``; and submits any form a page posts by itself (the
+        SAML hand-off), following every redirect, until it lands on the page.
+        """
+        if self.signon is None:
+            raise RuntimeError("the practice sites are not in sign-on mode; use etma_login")
+        response = session.get(start or self.etma_url + "etma/admin", timeout=10)
+        for _ in range(4):
+            soup = BeautifulSoup(response.text, "html.parser")
+            form = soup.find("form")
+            password = form.find("input", attrs={"type": "password"}) if form else None
+            onload = (soup.body.get("onload") or "") if soup.body else ""
+            if form is None or (password is None and "submit()" not in onload):
+                break
+            fields = {
+                field["name"]: field.get("value", "")
+                for field in form.find_all("input", attrs={"type": "hidden", "name": True})
+            }
+            if password is not None:
+                username = form.find("input", attrs={"type": "text", "name": True})
+                fields[username["name"]], fields[password["name"]] = self.SIGNON_LOGIN
+            response = session.request(
+                (form.get("method") or "get").upper(),
+                urljoin(response.url, form.get("action") or ""),
+                data=fields,
+                timeout=10,
+            )
+        if urlsplit(response.url).hostname == SIGNON_HOST or response.status_code != 200:
+            raise RuntimeError(f"sign-in through the sign-on host failed at {response.url}")
+        return response
+
     def count_etma_hit(self, method: str, path: str) -> None:
         """Count one request served by eTMA."""
         with self._lock:
             self.etma_hits[(method, path)] += 1
 
     def reset_hits(self) -> None:
-        """Forget the eTMA request counts."""
+        """Forget the eTMA request counts and the sign-on host's recorded requests."""
         with self._lock:
             self.etma_hits.clear()
+            self.signon_requests.clear()
 
     def mark_unlocked(self, pi: str) -> None:
         """Record that third marking was unlocked for ``pi``."""
         with self._lock:
             self.unlocked.add(pi)
+
+    def save_third_marks(self, pi: str, saved: SavedThirdMarks) -> None:
+        """Record the third marks OSCAR's form saved for ``pi``."""
+        with self._lock:
+            self.third_marks[pi] = saved
 
     def issue_download_token(self) -> str:
         """A token for one student page's download form."""

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
 
+from tests.sites import SIGNON_HOST
 from tests.sites.__main__ import build_sites, parse_args
 from tests.sites.faults import FAULT_KINDS
 
 
 def sites_from(*argv):
-    return build_sites(parse_args(["--oscar-port", "0", "--etma-port", "0", *argv]))
+    return build_sites(
+        parse_args(["--oscar-port", "0", "--etma-port", "0", "--signon-port", "0", *argv])
+    )
 
 
 def test_help_names_every_knob():
@@ -34,6 +40,8 @@ def test_help_names_every_knob():
         "--markup",
         "--viewstate-bytes",
         "--hostile",
+        "--signon",
+        "--signon-port",
     ):
         assert flag in shown, flag
     for kind in FAULT_KINDS:
@@ -78,6 +86,7 @@ def test_faults_by_pi_or_by_position_in_the_allocation():
         (["--hostile", "1=nonsense"], "unknown attack"),
         (["--hostile", "1=redirect_page"], "another server"),
         (["--session-expires-after", "0"], "at least 1"),
+        (["--signon", "kerberos"], "invalid choice"),
     ],
 )
 def test_a_bad_knob_is_refused_with_what_to_write(argv, complaint, capsys):
@@ -95,3 +104,47 @@ def test_a_session_expiry_from_the_command_line_ends_sessions():
             assert "Sign in" not in session.get(admin, timeout=5).text
             assert "Sign in" not in session.get(admin, timeout=5).text
             assert re.search("Sign in", session.get(admin, timeout=5).text)
+
+
+def test_sign_on_mode_is_off_unless_asked_for():
+    assert sites_from("--students", "3").signon is None
+
+
+@pytest.mark.parametrize("mode", ["saml", "sams"])
+def test_sign_on_mode_from_the_command_line_sends_an_expired_session_to_the_sign_on_host(mode):
+    with sites_from("--students", "3", "--signon", mode, "--session-expires-after", "2") as sites:
+        assert sites.signon == mode
+        with requests.Session() as session:
+            admin = sites.etma_url + "etma/admin"
+            assert "Module code" in sites.signon_login(session).text
+            assert "Module code" in session.get(admin, timeout=5).text
+            ended = session.get(admin, allow_redirects=False, timeout=5)
+            assert ended.status_code == 302
+            assert ended.headers["Location"].startswith(sites.signon_url)
+            assert sites.signon_url.startswith(f"http://{SIGNON_HOST}:")
+
+
+def test_the_start_up_message_names_the_sign_on_host_and_its_login():
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "tests.sites", "--students", "3", "--signon", "saml"]
+        + ["--oscar-port", "0", "--etma-port", "0", "--signon-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    shown = b""
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"sign-on: saml" not in shown:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                shown += chunk
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    text = shown.decode()
+    assert f"Sign-on host (saml): http://{SIGNON_HOST}:" in text, text
+    assert "login: tutor / signon-demo" in text
+    assert "sign-on: saml" in text
