@@ -1218,7 +1218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--uninstall and --doctor take only --prefix (and --user/--system)")
     prefix = args.prefix or default_prefix(Path.home(), scope=args.scope)
     try:
-        refuse_store_python(sys.executable, current_platform())
+        refuse_store_python(sys.executable, current_platform(sys.platform))
         if args.doctor:
             doctor = load_doctor()
             report = doctor.diagnose(Path(prefix).expanduser().resolve(), repo=REPO)

@@ -109,7 +109,7 @@ def shell_word(text: str, platform: str) -> str:
     """`text` as one word of a command typed on `platform`: POSIX sh quoting on Linux and macOS,
     double quotes for cmd.exe and PowerShell on Windows (where paths hold no double quote)."""
     if platform == "win32":
-        return f'"{text}"' if not text or any(c in text for c in ' &()^;,"\'%!`$') else text
+        return f'"{text}"' if not text or any(c in text for c in " &()^;,\"'%!`$") else text
     return shlex.quote(text)
 
 
@@ -389,12 +389,19 @@ BROWSERS: tuple[Browser, ...] = (
         flatpak_ids=("com.google.Chrome",),
         **_CHROME_POLICY,
     ),
-    _chrome_channel("chrome-beta", "Google Chrome Beta", "google-chrome-beta", "Chrome Beta",
-                    "Chrome Beta"),
-    _chrome_channel("chrome-dev", "Google Chrome Dev", "google-chrome-unstable", "Chrome Dev",
-                    "Chrome Dev"),
-    _chrome_channel("chrome-canary", "Google Chrome Canary", "google-chrome-canary",
-                    "Chrome Canary", "Chrome SxS"),
+    _chrome_channel(
+        "chrome-beta", "Google Chrome Beta", "google-chrome-beta", "Chrome Beta", "Chrome Beta"
+    ),
+    _chrome_channel(
+        "chrome-dev", "Google Chrome Dev", "google-chrome-unstable", "Chrome Dev", "Chrome Dev"
+    ),
+    _chrome_channel(
+        "chrome-canary",
+        "Google Chrome Canary",
+        "google-chrome-canary",
+        "Chrome Canary",
+        "Chrome SxS",
+    ),
     Browser(
         key="edge",
         name="Microsoft Edge",
@@ -415,12 +422,17 @@ BROWSERS: tuple[Browser, ...] = (
         flatpak_ids=("com.microsoft.Edge",),
         **_EDGE_POLICY,
     ),
-    _edge_channel("edge-beta", "Microsoft Edge Beta", "microsoft-edge-beta",
-                  "Microsoft Edge Beta", "Edge Beta"),
-    _edge_channel("edge-dev", "Microsoft Edge Dev", "microsoft-edge-dev", "Microsoft Edge Dev",
-                  "Edge Dev"),
-    _edge_channel("edge-canary", "Microsoft Edge Canary", "", "Microsoft Edge Canary",
-                  "Edge SxS"),
+    _edge_channel(
+        "edge-beta",
+        "Microsoft Edge Beta",
+        "microsoft-edge-beta",
+        "Microsoft Edge Beta",
+        "Edge Beta",
+    ),
+    _edge_channel(
+        "edge-dev", "Microsoft Edge Dev", "microsoft-edge-dev", "Microsoft Edge Dev", "Edge Dev"
+    ),
+    _edge_channel("edge-canary", "Microsoft Edge Canary", "", "Microsoft Edge Canary", "Edge SxS"),
     Browser(
         key="brave",
         name="Brave",
@@ -512,14 +524,30 @@ BROWSERS: tuple[Browser, ...] = (
         flatpak_ids=("org.mozilla.firefox",),
         snap_names=("firefox",),
     ),
-    _firefox_fork("librewolf", "LibreWolf", "librewolf", "LibreWolf",
-                  r"Software\LibreWolf\NativeMessagingHosts",
-                  flatpak_ids=("io.gitlab.librewolf-community",)),
-    _firefox_fork("floorp", "Floorp", "floorp", "Floorp", r"Software\Floorp\NativeMessagingHosts",
-                  flatpak_ids=("one.ablaze.floorp",)),
-    _firefox_fork("waterfox", "Waterfox", "waterfox", "Waterfox",
-                  r"Software\Waterfox\NativeMessagingHosts",
-                  flatpak_ids=("net.waterfox.waterfox",)),
+    _firefox_fork(
+        "librewolf",
+        "LibreWolf",
+        "librewolf",
+        "LibreWolf",
+        r"Software\LibreWolf\NativeMessagingHosts",
+        flatpak_ids=("io.gitlab.librewolf-community",),
+    ),
+    _firefox_fork(
+        "floorp",
+        "Floorp",
+        "floorp",
+        "Floorp",
+        r"Software\Floorp\NativeMessagingHosts",
+        flatpak_ids=("one.ablaze.floorp",),
+    ),
+    _firefox_fork(
+        "waterfox",
+        "Waterfox",
+        "waterfox",
+        "Waterfox",
+        r"Software\Waterfox\NativeMessagingHosts",
+        flatpak_ids=("net.waterfox.waterfox",),
+    ),
 )
 BROWSERS_BY_KEY = {browser.key: browser for browser in BROWSERS}
 
