@@ -631,6 +631,16 @@ def is_snap_executable(path: str) -> bool:
     return head.startswith(b"#!") and (b"/snap/bin/" in head or b"snap run" in head)
 
 
+def _in_use(folder: Path) -> bool:
+    """Whether a browser's config folder shows the browser: it exists and holds more than the
+    host-manifest folder an install of the helper may have made in it."""
+    try:
+        names = {entry.name for entry in folder.iterdir()}
+    except OSError:
+        return False
+    return not names or bool(names - {"NativeMessagingHosts", "native-messaging-hosts"})
+
+
 @dataclass(frozen=True)
 class Found:
     """How one browser is present on this machine: natively, and/or in a sandbox."""
@@ -682,7 +692,7 @@ def survey_browsers(
         if not supported(browser, platform):
             continue
         native = any(
-            expand(d, home, environ).is_dir() for d in browser.config_dirs.get(platform, ())
+            _in_use(expand(d, home, environ)) for d in browser.config_dirs.get(platform, ())
         )
         snap = platform == "linux" and any(
             (home / "snap" / name).is_dir() for name in browser.snap_names

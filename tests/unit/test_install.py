@@ -554,11 +554,12 @@ def test_uninstall_without_an_install_fails_with_a_clear_sentence(home: Path):
 def test_install_py_and_its_doctor_need_only_the_standard_library():
     """install.py runs before any venv exists: with no site-packages at all (-S), it still
     imports, and so does the doctor it runs, which shares install.py's idea of where things are
-    (the helper's own standard-library-only modules, imported from the clone)."""
+    and which browsers a machine has (the helper's own standard-library-only modules, imported
+    from the clone)."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import install; "
         "doctor = install.load_doctor(); "
-        "assert doctor.default_prefix is install.default_prefix; "
+        "assert doctor.survey_browsers.__module__ == install.detect_browsers.__module__; "
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('etma_helper'))))"
     )
     done = subprocess.run(
