@@ -1112,6 +1112,9 @@ def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
         f"click Load unpacked and choose {repo / 'extension'}",
         f"  Firefox: open about:debugging, click This Firefox, Load Temporary Add-on and choose "
         f"{repo / 'extension' / 'manifest.json'}",
+        f"  To keep it installed (Firefox forgets a temporary add-on): build it with "
+        f"{shell_word(str(repo / 'scripts' / 'build'), plan.platform)} and follow README.md, "
+        "'Install the extension for good'",
         f"Check it any time: {command(plan, repo, '--doctor')}",
         f"To uninstall: {command(plan, repo, '--uninstall')}",
     ]
