@@ -13,11 +13,12 @@ Usage (from the repository folder):
                                             # on Windows, from an administrator prompt (HKLM)
 
 The installer creates a virtual environment in the install prefix, installs the `etma_helper`
-package into it (a real copy, so the install survives the clone moving), writes a launcher with
-absolute paths (a shell script, or a .cmd on Windows) so the browser finds the right Python
-whatever its PATH, and registers one native-messaging host manifest per browser: a file in the
-folder that browser reads on Linux and macOS, a registry key naming a manifest file in the
-prefix on Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
+package into it (a real copy, so the install survives the clone moving), writes a launcher that
+names the venv's Python exactly (a shell script with its absolute path, or on Windows a pure-ASCII
+.cmd naming it from its own folder) so the browser finds the right Python whatever its PATH,
+and registers one native-messaging host manifest per browser: a file in each folder that
+browser reads on Linux and macOS, a registry key naming a manifest file in the prefix on
+Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
 in the prefix; `--uninstall` removes those and nothing else, and `--doctor` checks them. The
 receipt is only a file, so uninstall trusts it only as far as it can check: it removes nothing
 outside the prefix but host manifests (and registry keys) that still lead to its own launcher.
@@ -1100,10 +1101,15 @@ def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
             lines.append(f"  {target.label}: {target.manifest_path}")
     if not plan.targets:
         lines.append("  no browser (none found; name one with --browser)")
-    if plan.skipped:
+    missing = [key for key, reason in plan.skipped if reason.endswith(" was not found")]
+    explained = [(key, reason) for key, reason in plan.skipped if key not in missing]
+    if explained:
         lines.append("Not registered:")
-    for key, reason in plan.skipped:
+    for key, reason in explained:
         lines.append(f"  {key}: {reason}")
+    if missing:  # one line, not one per browser the tutor does not have
+        names = ", ".join(BROWSERS_BY_KEY[key].name for key in missing)
+        lines.append(f"Not found on this computer (so not registered): {names}")
     for note in plan.notes:
         lines.append(f"Note: {note}.")
     lines += [

@@ -357,3 +357,26 @@ def test_helper_data_matches_platformdirs_where_the_helper_really_writes(home: P
         assert data.ledger.parent == Path(dirs.user_data_dir), platform
         assert data.log_dir == Path(dirs.user_log_dir), platform
     assert platformdirs.user_downloads_dir() == str(home / "Downloads")
+
+
+def test_browsers_not_on_the_computer_are_summed_up_in_one_line(home: Path):
+    plan = installer.plan_install(
+        home / "prefix", None, home=home, platform="linux", environ={}, which=nothing_on_path
+    )
+    text = installer.format_summary(installer.InstallSummary(plan, dry_run=True))
+    [line] = [line for line in text.splitlines() if "not found" in line.lower()]
+    assert line.startswith("Not found on this computer (so not registered): Chromium, ")
+    assert "LibreWolf" in line and "Microsoft Edge Canary" not in line  # not made for Linux
+
+
+def test_helper_data_on_windows_matches_platformdirs(tmp_path: Path, monkeypatch):
+    """platformdirs on Windows puts the helper's files in %LOCALAPPDATA%\\etma_helper\\etma_helper
+    (no app author given, so the name twice): inside the default prefix."""
+    windows = pytest.importorskip("platformdirs.windows")
+    local = str(tmp_path / "Local")
+    monkeypatch.setattr(windows, "get_win_folder", lambda name: local)
+    dirs = windows.Windows("etma_helper")
+    data = installer.helper_data(tmp_path, {"LOCALAPPDATA": local}, "win32")
+    assert data.settings.parent == Path(dirs.user_config_dir)
+    assert data.ledger.parent == Path(dirs.user_data_dir)
+    assert data.log_dir == Path(dirs.user_log_dir)
