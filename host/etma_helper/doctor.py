@@ -272,6 +272,34 @@ def _check_python(report: Report, python: Path, install: str) -> bool:
     return True
 
 
+def _check_store_python(report: Report, prefix: Path, platform: str, repo: Path | None) -> None:
+    """An install made with the Microsoft Store's Python: its files under AppData went to the
+    Store's private copy, which browsers never see, however healthy it looks from here."""
+    if platform != "win32":
+        return
+    try:
+        config = (prefix / "venv" / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return
+    made_by = next(
+        (
+            line.partition("=")[2].strip()
+            for line in config.splitlines()
+            if "=" in line and line.partition("=")[0].strip() == "home"
+        ),
+        "",
+    )
+    if "windowsapps" in made_by.lower():
+        report.add(
+            "venv Python",
+            PROBLEM,
+            f"the helper was installed with the Microsoft Store's Python ({made_by}): browsers "
+            "cannot see the files it wrote in your AppData folder",
+            "install Python from https://www.python.org/downloads/windows/, then: "
+            + _installer_command(repo, platform),
+        )
+
+
 def _check_launcher(
     report: Report, launcher: Path, python: Path, install: str, platform: str
 ) -> bool:
@@ -434,6 +462,7 @@ def diagnose(
     if scope == SYSTEM and platform == "win32":
         where += "; run the commands below from an administrator prompt"
     report.add("install", OK, where)
+    _check_store_python(report, prefix, platform, repo)
     _check_python(report, python, install)
     _check_launcher(report, launcher, python, install, platform)
 

@@ -212,3 +212,18 @@ def test_an_older_hkcu_key_read_before_a_system_install_is_named(tmp_path: Path)
     check = problems(diagnose(prefix, machine))["Firefox older key"]
     assert r"C:\Users\t\old" in check.detail
     assert check.fix == f'remove it: reg delete "HKCU\\{key}" /f'
+
+
+def test_an_install_made_with_the_store_python_is_named(tmp_path: Path):
+    prefix = tmp_path / "etma_helper"
+    receipt_only_install(prefix, "win32", "user")
+    (prefix / "venv").mkdir()
+    (prefix / "venv/pyvenv.cfg").write_text(
+        "home = C:\\Users\\t\\AppData\\Local\\Microsoft\\WindowsApps\\PythonSoftwareFoundation"
+        ".Python.3.12_qbz5n2kfra8p0\nversion = 3.12.1\n"
+    )
+    machine = doctor.Machine(home=tmp_path, environ={}, platform="win32", which=lambda n: None)
+    report = diagnose(prefix, machine)
+    [store] = [c for c in report.checks if "Microsoft Store" in c.detail]
+    assert store.status == doctor.PROBLEM
+    assert "python.org" in store.fix and f"py {REPO / 'install.py'}" in store.fix
