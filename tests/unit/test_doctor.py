@@ -212,7 +212,11 @@ def test_extension_id_is_computed_from_the_manifest_key():
     assert doctor.read_extension(REPO).chromium_id == "cfflekeodohgccooffokbilcglejnhfj"
 
 
-def test_install_py_doctor_exit_code_follows_health(install, capsys):
+def test_install_py_doctor_exit_code_follows_health(install, capsys, monkeypatch, tmp_path):
+    # install.py --doctor looks at this computer: with no browser on PATH it sees only the
+    # temporary home's (the other tests name the machine's browsers themselves).
+    (tmp_path / "empty-path").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
     assert installer.main(["--doctor", "--prefix", str(install.prefix)]) == 0
     install.launcher.chmod(0o644)
     assert installer.main(["--doctor", "--prefix", str(install.prefix)]) == 1
