@@ -57,11 +57,8 @@ from etma_helper.identity import HOST_NAME  # noqa: E402
 from etma_helper.locations import (  # noqa: E402
     BROWSERS,
     BROWSERS_BY_KEY,
-    FLATPAK_FIREFOX_NOTE,
     PLATFORMS,
     RECEIPT_NAME,
-    SANDBOXED_REASON,
-    SNAP_FIREFOX_NOTE,
     SYSTEM,
     USER,
     VENV_DIR_NAME,
@@ -79,17 +76,6 @@ from etma_helper.locations import (  # noqa: E402
     user_manifest_dirs,
     venv_python,
 )
-
-__all__ = [  # what the tests and the doctor reach through this module
-    "BROWSERS",
-    "BROWSERS_BY_KEY",
-    "FLATPAK_FIREFOX_NOTE",
-    "SANDBOXED_REASON",
-    "SNAP_FIREFOX_NOTE",
-    "Browser",
-    "launcher_text",
-    "system_manifest_dirs",
-]
 
 PATH_PLACEHOLDER = "@LAUNCHER_PATH@"
 MANIFEST_TEMPLATES = {
