@@ -14,6 +14,8 @@
 
   /** A student in one of these has finished; a cancelled one has not: it is counted apart. */
   const FINISHED = new Set(FINISHED_STATES);
+  /** The states a job needs nothing more for: the rest is what "Run again" takes. */
+  const ENDED_WELL = new Set(["done", "not_submitted"]);
 
   /** What a row's status says for its latest record. */
   function statusWords(record) {
@@ -59,7 +61,8 @@
     const said = statusWords(record);
     const reason = String(record.reason || "");
     const notes = [];
-    if (reason && !said.includes(reason) && !["not_submitted", "queued", "working"].includes(record.state)) {
+    // Nothing submitted and needs-login rows say it all in their words; the toolbar offers the rest.
+    if (reason && !said.includes(reason) && !["not_submitted", "needs_login", "queued", "working"].includes(record.state)) {
       notes.push(reason);
     }
     if (record.folder && record.state === "done") notes.push(`Folder ${shortFolder(record.folder)}`);
@@ -114,7 +117,7 @@
     switch (summary?.outcome) {
       case "cancelled": return `Cancelled: ${finished} of ${total} finished.`;
       case "needs_login": {
-        const rest = total - finished;
+        const rest = total - (counts.done || 0) - (counts.not_submitted || 0);
         return `Log in to eTMA again, then press Run again to finish the rest${rest > 0 ? ` (${plural(rest, "student")})` : ""}.`;
       }
       case "disk_full": return `Stopped: ${summary.stopped_because || "the disk is nearly full."}`;
@@ -122,9 +125,12 @@
     }
   }
 
-  /** The students a "Run again" takes: those of the job that did not finish, in table order. */
+  /**
+   * The students a "Run again" takes: those of the job that did not end done or with nothing
+   * submitted (waiting for a login, cancelled, failed, never reached), in table order.
+   */
   function unfinishedKeys(order, jobKeys, records) {
-    return order.filter((key) => jobKeys.has(key) && !FINISHED.has(records.get(key)?.state));
+    return order.filter((key) => jobKeys.has(key) && !ENDED_WELL.has(records.get(key)?.state));
   }
 
   /** The students a "Retry failed" takes: those of the job that failed, in table order. */
