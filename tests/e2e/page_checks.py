@@ -21,12 +21,13 @@ CONTRAST = """
     const [r, g, b, a = 1] = (text.match(/[\\d.]+/g) || []).map(Number);
     return { r, g, b, a };
   };
-  const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const luminance = ({ r, g, b }) =>
+    0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
   const up = (node) => node.parentElement ?? node.getRootNode()?.host ?? null;
   const background = (node) => {
     for (let at = node; at; at = up(at)) {
       const colour = parse(getComputedStyle(at).backgroundColor);
-      if (colour.a > 0) return { colour, at: at.tagName + (at.className ? "." + at.className : "") };
+      if (colour.a > 0) return { colour, at: `${at.tagName}.${at.className || ""}` };
     }
     return { colour: { r: 255, g: 255, b: 255, a: 1 }, at: "canvas" };
   };
