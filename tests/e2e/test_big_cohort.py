@@ -55,9 +55,7 @@ def start_codes_for_everyone(browser, sites) -> None:
     browser.press("codes")
 
 
-def test_the_toolbar_stays_in_view_and_show_problems_only_hides_exactly_the_done(
-    big, big_sites
-):
+def test_the_toolbar_stays_in_view_and_show_problems_only_hides_exactly_the_done(big, big_sites):
     browser, sites = big, big_sites
     cohort = sites.cohort
     submitted = sum(1 for s in cohort.students if s.files)
