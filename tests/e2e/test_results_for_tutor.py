@@ -152,7 +152,7 @@ def test_a_job_with_problems_shows_every_next_step(browser, sites, cohort, artef
     )
     where = DOC_IMAGES if browser.name == "chromium" and not browser.headed else artefacts
     picture = screenshot_of_the_job(browser, Path(where) / "job-with-problems.png")
-    assert 0 < picture.stat().st_size < 150_000
+    assert picture.stat().st_size < (150_000 if where == DOC_IMAGES else 1_000_000)
 
 
 def screenshot_of_the_job(browser, path: Path) -> Path:
