@@ -127,6 +127,13 @@ def test_rows_say_their_folder_and_open_it_and_nothing_submitted_is_listed(
     # The practice eTMA shows neither a date nor a late flag for them (tests/js covers both).
     assert lines == [f"{s.name} ({s.pi})" for s in nothing]
 
+    # A page's own script cannot press it: only the tutor's real click opens anything.
+    before = browser.message()
+    browser.run(
+        "(s) => document.querySelector(s).click()", row_selector(done.pi, ".etma-helper-open")
+    )
+    browser.stays(lambda: browser.message() == before, 1, "no folder opened for a synthetic click")
+
     browser.click(row_selector(done.pi, ".etma-helper-open"))
     folder = installed.download_root / "TM351" / "TMA02"
     message = browser.wait_for_message("Opened")
