@@ -17,7 +17,7 @@
   if (Object.isFrozen(oscar)) return; // already running in this world: see content/oscar.js
   const { page } = oscar.state;
   const { nameOfRow } = oscar.reading;
-  const { part, showMessage, showProblem } = oscar.toolbar;
+  const { part, showMessage, showProblem, keepFocus } = oscar.toolbar;
   const { setSelected } = oscar.rows;
   const { jobCounts, liveCountWords, unfinishedKeys, failedKeys, notSubmittedLines } = oscar.words;
   const { element } = globalThis.etmaDom;
@@ -112,7 +112,10 @@
     const now = buttons.map((button) => button.textContent).join("|");
     if (box.dataset.shown === now) return;
     box.dataset.shown = now;
+    // The tutor pressed one of these (Run again): the focus stays on the toolbar, not lost.
+    const hadFocus = box.contains(page.shadow?.activeElement ?? null);
     box.replaceChildren(...buttons);
+    if (hadFocus) keepFocus(Boolean(job?.running));
   }
 
   /** Everything this file shows, brought up to date with the job (each frame, and at its end). */

@@ -1,8 +1,9 @@
 /*
  * eTMA Helper on the OSCAR page — the rows and the selection: a checkbox cell and a status cell on
  * every student row, a select-all box in the header, padding on other rows; (re-)attaching them
- * whenever the table is found or re-rendered; painting a row's state; and which students are
- * selected. The selection lives in this script's memory (page.selected, keyed by the PI read when
+ * whenever the table is found or re-rendered; painting a row's state (its words, a detail line
+ * with the reason or folder as text, and a finished row's "Open folder" button, pressed only by
+ * the tutor's real click: content/oscar.js); and which students are selected. The selection lives in this script's memory (page.selected, keyed by the PI read when
  * the row was enhanced), never in a box's `checked` or an attribute the page could set.
  *
  * Speed: a 2,000-row table is enhanced in one pass that only writes (cells are cloned from

@@ -176,5 +176,7 @@
     next?.focus();
   }
 
-  oscar.toolbar = Object.freeze({ build, part, showMessage, showProblem, say, rowsWithCodes, updateButtons });
+  oscar.toolbar = Object.freeze({
+    build, part, showMessage, showProblem, say, rowsWithCodes, updateButtons, keepFocus,
+  });
 })();
