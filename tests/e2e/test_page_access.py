@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browsers.helper_install import install_helper
-from tests.e2e.page_checks import contrasts, counts, focus, next_steps
+from tests.e2e.page_checks import contrasts, counts, focus, next_steps, press_log_in_to_etma
 from tests.sites import Faults
 
 WHITE_ROW = "rgba(0, 0, 0, 0)"  # no background of its own: the page's white shows through
@@ -95,6 +95,17 @@ def test_every_state_colour_reads_at_4_5_to_1_on_white_and_banded_rows(
     rows = [entry for entry in found if ".etma-helper-words" in entry["selector"]]
     for state in ("done", "failed", "needs_login"):
         assert {WHITE_ROW, BANDED_ROW} <= {e["band"] for e in rows if e["state"] == state}, state
+
+    # Logged in again, Enter on Run again: its button goes, and the focus stays on the toolbar.
+    sites.faults = Faults()
+    press_log_in_to_etma(browser, sites)
+    tab_to(browser, "run-again")
+    sites.reset_hits()
+    browser.press_keys("Return")
+    browser.wait(lambda: sites.etma_hits[("POST", "/etma/student")] > 0, "the job running again")
+    browser.stays(lambda: focus(browser) in {"cancel", "download"}, 1, "the focus on the toolbar")
+    browser.wait_for_message("Finished", timeout=120)
+    browser.wait(lambda: focus(browser) == "download", "the focus back on Download scripts")
 
 
 def test_a_job_that_never_started_shows_no_progress_words(tmp_path, sites, cohort, start_browser):
