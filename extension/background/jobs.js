@@ -105,6 +105,20 @@ function invalidJobRequest({ action, module, assignment, pis }) {
   return null;
 }
 
+/**
+ * The page's names for the job's students, as the protocol's optional `names` ({PI: name});
+ * only string names of the job's own PIs are passed on (the helper checks the rest).
+ */
+function namesFor(pis, names) {
+  if (!names || typeof names !== "object") return {};
+  const chosen = {};
+  for (const pi of pis) {
+    const name = Object.hasOwn(names, pi) ? names[pi] : undefined;
+    if (typeof name === "string" && name.trim()) chosen[pi] = name;
+  }
+  return Object.keys(chosen).length ? { names: chosen } : {};
+}
+
 function forgetOldJobs() {
   while (jobs.size > KEPT_JOBS) {
     const oldest = [...jobs.values()].find((job) => !job.running);
@@ -119,7 +133,7 @@ function forgetOldJobs() {
  * and the promise resolves with `{error}` (the page shows it either way).
  * @param {import("./watchers.js").Watcher} watcher
  */
-export async function startJob(watcher, { action, module, assignment, pis }) {
+export async function startJob(watcher, { action, module, assignment, pis, names }) {
   const { tabId } = watcher;
   const invalid = invalidJobRequest({ action, module, assignment, pis });
   if (invalid) {
@@ -162,6 +176,7 @@ export async function startJob(watcher, { action, module, assignment, pis }) {
         module: job.module,
         assignment: job.assignment,
         pis: job.pis,
+        ...namesFor(job.pis, names),
         cookies,
       },
     });
