@@ -17,6 +17,7 @@ from .records import Job
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 EXIT_DISK_FULL = 5
+EXIT_WRONG_ADDRESS = 6
 EXIT_CODES_HELP = """\
 exit codes:
   0  every student done, or with nothing submitted on eTMA
@@ -25,7 +26,8 @@ exit codes:
   3  the eTMA session ended: log in again, export fresh cookies and run the same command
      (finished students are skipped)
   4  interrupted (Ctrl-C)
-  5  the disk is nearly full: free some space and run the same command"""
+  5  the disk is nearly full: free some space and run the same command
+  6  the eTMA address is wrong or cannot be reached: nothing was fetched; check --etma-url"""
 
 # A PI anywhere in pasted text: a letter and seven digits standing alone (OSCAR's table, a list).
 PI_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{7}(?![A-Za-z0-9])")
@@ -275,8 +277,18 @@ def _run_job(args: argparse.Namespace) -> int:
     except ProfileError as err:
         bar.close()
         raise UsageError(str(err)) from None
+    from .address_check import WrongEtmaAddress
+
     try:
         summary = runner.run()
+    except WrongEtmaAddress as err:
+        bar.close()
+        print(
+            f"etma-helper: Check the eTMA address (--etma-url): {err.check.sentence()}. "
+            f"Nothing was fetched ({_students(len(job.pis))} left as they were).",
+            file=sys.stderr,
+        )
+        return EXIT_WRONG_ADDRESS
     except KeyboardInterrupt:
         runner.cancel()
         bar.close()
