@@ -63,19 +63,16 @@ class AddressCheck:
         return f"{self.etma_url} {self.problem}" if self.problem else self.etma_url
 
 
-class WrongEtmaAddress(ProtocolError):
-    """A job stopped before its first student: the eTMA address must change. The message is the
-    extension's (the options page is where the address lives); ``check`` has the facts."""
-
-    def __init__(self, check: AddressCheck) -> None:
-        super().__init__(
-            ErrorCode.WRONG_ETMA_ADDRESS,
-            f"Check the eTMA address in eTMA Helper's options: {check.sentence()}.",
-            etma_url=check.etma_url,
-            problem=check.problem,
-            verdict=check.verdict,
-        )
-        self.check = check
+def wrong_address_error(check: AddressCheck) -> ProtocolError:
+    """A job stopped before its first student because the eTMA address must change: the
+    extension's words (the options page is where the address lives), and the facts in params."""
+    return ProtocolError(
+        ErrorCode.WRONG_ETMA_ADDRESS,
+        f"Check the eTMA address in eTMA Helper's options: {check.sentence()}.",
+        etma_url=check.etma_url,
+        problem=check.problem,
+        verdict=check.verdict,
+    )
 
 
 def check_limits(limits: Limits) -> Limits:

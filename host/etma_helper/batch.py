@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from .address_check import AddressCheck, WrongEtmaAddress, check_address, check_limits
+from .address_check import AddressCheck, check_address, check_limits, wrong_address_error
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
 from .etma_pages import StudentPage
@@ -199,7 +199,7 @@ class BatchRunner:
         check = self._check_address()
         if check.wrong_address and not self.cancelled.is_set():
             self.ledger.finish_job(self.job_id, "wrong_address")
-            raise WrongEtmaAddress(check)
+            raise wrong_address_error(check)
         if check.verdict == "needs_login":
             self.login_lost.set()
         elif check.search_form is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings, config_path
-from .errors import ProtocolError
+from .errors import ErrorCode, ProtocolError
 from .protocol import MODULE_PATTERN, check_etma_url, normalise_assignment, normalise_pi
 from .records import Job
 
@@ -277,15 +277,16 @@ def _run_job(args: argparse.Namespace) -> int:
     except ProfileError as err:
         bar.close()
         raise UsageError(str(err)) from None
-    from .address_check import WrongEtmaAddress
-
     try:
         summary = runner.run()
-    except WrongEtmaAddress as err:
+    except ProtocolError as err:
         bar.close()
+        if err.code != ErrorCode.WRONG_ETMA_ADDRESS:
+            raise UsageError(err.message) from None
         print(
-            f"etma-helper: Check the eTMA address (--etma-url): {err.check.sentence()}. "
-            f"Nothing was fetched ({_students(len(job.pis))} left as they were).",
+            f"etma-helper: Check the eTMA address (--etma-url): {err.params['etma_url']} "
+            f"{err.params['problem']}. Nothing was fetched ({_students(len(job.pis))} left "
+            "as they were).",
             file=sys.stderr,
         )
         return EXIT_WRONG_ADDRESS

@@ -14,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from etma_helper.address_check import WrongEtmaAddress, check_address, check_limits
+from etma_helper.address_check import check_address, check_limits
 from etma_helper.batch import BatchRunner
+from etma_helper.errors import ProtocolError
 from etma_helper.etma_session import EtmaSession, Limits
 from etma_helper.ledger import Ledger
 from tests.conftest import etma_admin_url, login_cookies
@@ -78,7 +79,7 @@ def look(url: str, cookies=()) -> object:
 
 
 def run_job(sites, url: str, settings, pis, cookies=None, ledger=None):
-    """Run a download job at ``url``; (summary or the WrongEtmaAddress raised, events, s)."""
+    """Run a download job at ``url``; (summary or the ProtocolError raised, events, s)."""
     job = make_job(sites, pis, cookies=cookies)
     job = dataclasses.replace(job, etma_url=url)
     events = []
@@ -86,7 +87,7 @@ def run_job(sites, url: str, settings, pis, cookies=None, ledger=None):
     runner = BatchRunner(job, settings, emit=events.append, ledger=ledger)
     try:
         result = runner.run()
-    except WrongEtmaAddress as err:
+    except ProtocolError as err:
         result = err
     return result, events, time.monotonic() - started
 
@@ -99,7 +100,7 @@ def test_a_closed_port_stops_thirty_students_in_seconds_with_every_one_unfinishe
     pis = [s.pi for s in cohort.students]
     assert len(pis) == 30
     result, events, seconds = run_job(fresh_sites, url, settings, pis, ledger=ledger)
-    assert isinstance(result, WrongEtmaAddress), result
+    assert isinstance(result, ProtocolError), result
     assert seconds < 3, f"took {seconds:.2f} s"
     assert events == []  # no student was tried, so none failed: all are left unfinished
     assert result.code == 17
@@ -120,7 +121,7 @@ def test_a_server_answering_404_is_not_etma(fresh_sites, cohort, settings):
     with tiny_site(lambda request: (404, {}, b"<h1>Not Found</h1>")) as address:
         url = address + "etma/admin"
         result, events, seconds = run_job(fresh_sites, url, settings, [cohort.students[0].pi])
-    assert isinstance(result, WrongEtmaAddress) and events == []
+    assert isinstance(result, ProtocolError) and events == []
     assert result.params["verdict"] == "not_etma"
     assert result.params["problem"] == "answered with an error (HTTP 404 Not Found)"
     assert seconds < 3
@@ -129,7 +130,7 @@ def test_a_server_answering_404_is_not_etma(fresh_sites, cohort, settings):
 def test_a_page_without_the_search_form_is_not_etmas_admin_page(fresh_sites, cohort, settings):
     with tiny_site(lambda request: (200, {}, NOT_ETMA_PAGE)) as url:
         result, events, _ = run_job(fresh_sites, url, settings, [cohort.students[0].pi])
-    assert isinstance(result, WrongEtmaAddress) and events == []
+    assert isinstance(result, ProtocolError) and events == []
     assert result.params["verdict"] == "not_etma"
     assert "is not eTMA's admin page" in result.message
     assert "module code and a student PI" in result.message
@@ -160,7 +161,7 @@ def test_the_practice_etmas_own_login_page_is_needs_login_not_a_wrong_address(
 ):
     pis = [s.pi for s in cohort.students[:5]]
     result, events, seconds = run_job(fresh_sites, etma_admin_url(fresh_sites), settings, pis, ())
-    assert not isinstance(result, WrongEtmaAddress)
+    assert not isinstance(result, ProtocolError)
     assert result.outcome == "needs_login"
     final = [e for e in events if e.state != "working"]
     assert [e.state for e in final] == ["needs_login"] * 5
