@@ -12,6 +12,7 @@
  */
 import "../lib/protocol.js";
 import { api } from "./browser-api.js";
+import { checkEtmaAddress } from "./connection-check.js";
 import { cancelJob, jobById, latestJobFor, newestJob, restored, snapshot, startJob } from "./jobs.js";
 import { syncOscarPages } from "./oscar-pages.js";
 import { helperStatus, nextId, request, requireAction } from "./port.js";
@@ -140,6 +141,10 @@ const ROUTES = {
       }),
     },
     handler: (message, { route }) => relayToHelper(message, route.actions),
+  },
+  checkEtma: {
+    from: EXTENSION_PAGE,
+    handler: ({ etmaUrl }) => checkEtmaAddress(etmaUrl),
   },
   oscarPagesChanged: {
     from: EXTENSION_PAGE,
