@@ -7,8 +7,12 @@
 import { api } from "./browser-api.js";
 import { loadSettings } from "./settings.js";
 
-/** Open the options page when no eTMA address is set yet. */
+/**
+ * Open the options page in a tab of its own when no eTMA address is set yet. A new tab, not
+ * runtime.openOptionsPage(): Firefox would load that into the tab the browser just opened,
+ * over whatever the tutor (or an automated browser) is about to load there.
+ */
 export async function openOptionsOnFirstInstall() {
   const { etmaUrl } = await loadSettings();
-  if (!etmaUrl) await api.runtime.openOptionsPage();
+  if (!etmaUrl) await api.tabs.create({ url: api.runtime.getURL("options/options.html") });
 }
