@@ -111,6 +111,13 @@ def test_test_connection_says_which_of_four_things_is_true(browser, fresh_sites)
     right = fresh_sites.etma_url + "etma/admin"
     verdict, words = try_connection(browser, right)
     assert verdict == "ok" and "you are logged in" in words, words
+    # The page never shows the eTMA session it tested with.
+    cookies = browser.run(
+        "async (url) => (await (globalThis.browser ?? chrome).cookies.getAll({url}))"
+        ".map((cookie) => cookie.value)",
+        right,
+    )
+    assert cookies and not [value for value in cookies if value in browser.text("body")]
 
     closed = f"http://127.0.0.1:{closed_port()}/etma/admin"
     verdict, words = try_connection(browser, closed)
