@@ -60,15 +60,17 @@ export function snapshot(job) {
 }
 
 /**
- * End a job that cannot go on. Students the helper never accepted go back to idle; students of an
- * accepted job that were still waiting or working end as failed, with the reason.
+ * End a job that cannot go on. Students the helper never accepted, or never tried (`untouched`:
+ * the job stopped before its first student, as for a wrong eTMA address), go back to idle, left
+ * unfinished rather than failed; students of an accepted job that were still waiting or working
+ * end as failed, with the reason.
  */
-function failJob(job, problem, studentReason = "The eTMA Helper program stopped.") {
+function failJob(job, problem, studentReason = "The eTMA Helper program stopped.", { untouched = false } = {}) {
   job.running = false;
   job.error = problem;
   for (const record of Object.values(job.students)) {
     if (!UNFINISHED_STATES.includes(record.state)) continue;
-    job.students[record.pi] = job.accepted
+    job.students[record.pi] = job.accepted && !untouched
       ? { pi: record.pi, state: "failed", reason: studentReason }
       : { pi: record.pi, state: "idle", reason: "" };
   }
@@ -239,8 +241,9 @@ export function onJobMessage(message) {
     job.students[String(message.data.pi).toUpperCase()] = message.data;
   } else if (message.type === "summary") {
     if (message.status === "error") {
-      // The job itself broke: students still waiting or working did not finish.
-      failJob(job, helperErrorProblem(message), String(message.message || ""));
+      // The job itself broke, or could not begin: students still waiting or working did not finish.
+      const problem = helperErrorProblem(message);
+      failJob(job, problem, String(message.message || ""), { untouched: Boolean(problem.wrongEtmaAddress) });
       return;
     }
     job.summary = message.data ?? null;

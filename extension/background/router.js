@@ -12,6 +12,7 @@
  */
 import "../lib/protocol.js";
 import { api } from "./browser-api.js";
+import { checkEtmaAddress } from "./connection-check.js";
 import { cancelJob, jobById, latestJobFor, newestJob, restored, snapshot, startJob } from "./jobs.js";
 import { syncOscarPages } from "./oscar-pages.js";
 import { helperStatus, nextId, request, requireAction } from "./port.js";
@@ -162,6 +163,10 @@ const ROUTES = {
       await api.tabs.create({ url: etmaUrl, openerTabId: page.tabId, active: true });
       return { opened: "eTMA" };
     },
+  },
+  checkEtma: {
+    from: EXTENSION_PAGE,
+    handler: ({ etmaUrl }) => checkEtmaAddress(etmaUrl),
   },
   oscarPagesChanged: {
     from: EXTENSION_PAGE,
