@@ -143,8 +143,9 @@ const ROUTES = {
     handler: (message, { route }) => relayToHelper(message, route.actions),
   },
   openFromPage: {
-    // An OSCAR page's next steps: the eTMA address in a new tab (to log in again), or the
-    // folder of the page's module and assignment on the desktop (the helper's own path).
+    // An OSCAR page's next steps: the eTMA address in a new tab (to log in again), or a
+    // student's folder (or the page's module and assignment's) on the desktop: the helper's own
+    // path, named by module, assignment and PI, never by a path from the page.
     from: TAB,
     actions: {
       open: (message) => ({
@@ -153,6 +154,7 @@ const ROUTES = {
           ? { module: message.module.toUpperCase() } : {}),
         ...(typeof message.assignment === "string" && PATTERNS.assignment.test(message.assignment)
           ? { assignment: message.assignment } : {}),
+        ...(typeof message.pi === "string" && PATTERNS.pi.test(message.pi) ? { pi: message.pi.toUpperCase() } : {}),
       }),
     },
     handler: async (message, { page, route }) => {

@@ -100,7 +100,12 @@
 
   function onJobError({ jobId, error, job }) {
     if (job) adopt(job);
-    if (page.job && jobId != null && jobId === page.job.id) page.job.running = false;
+    if (page.job && jobId != null && jobId === page.job.id) {
+      page.job.running = false;
+      // A job stopped before its first student (a wrong eTMA address, say): nothing ran, so
+      // the page shows no "0 of 30 finished", only the problem and its fix.
+      if (page.job.finished.size === 0) page.job.accepted = false;
+    }
     updateButtons();
     showProblem(error);
     scheduleRender();

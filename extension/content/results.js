@@ -152,14 +152,12 @@
     if (!record?.folder) return;
     const { module, assignment } = oscar.reading.findModuleAndAssignment();
     showMessage("Opening…");
-    const answer = await oscar.jobs.send({ type: "openFromPage", what: "folder", module, assignment });
+    const answer = await oscar.jobs.send({ type: "openFromPage", what: "folder", module, assignment, pi: key });
     if (answer?.error) {
       showProblem(answer.error);
       return;
     }
-    const opened = answer?.data?.opened ?? "";
-    const here = opened && record.folder.startsWith(opened) ? ` (${key}'s files are in its ${key} folder)` : "";
-    showMessage(`Opened ${opened || "the folder"}${here}.`, { kind: "done", announce: "Folder opened." });
+    showMessage(`Opened ${answer?.data?.opened || record.folder}.`, { kind: "done", announce: "Folder opened." });
   }
 
   oscar.results = Object.freeze({ update, applyFilter, toggleProblemsOnly, openEtma, runAgain, retryFailed,

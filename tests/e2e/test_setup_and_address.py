@@ -157,6 +157,8 @@ def test_a_job_at_a_wrong_address_stops_in_seconds_with_its_fix(browser, sites, 
         # Nothing was tried: every student is left as they were, none failed.
         browser.wait_for_rows(lambda s: set(s.values()) == {"idle"}, "every row idle", 10)
         assert len(browser.row_states()) == len(cohort.students)
+        # Nothing ran, so there is no "0 of 30 finished" beside the fix.
+        assert browser.toolbar_text("progress-text") == ""
 
         browser.open_popup()
         browser.wait_for_text('#job [data-state="wrong_address"]', "check the eTMA address")
