@@ -25,7 +25,7 @@ import ssl
 import threading
 from dataclasses import dataclass, replace
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ErrorCode, ProtocolError
 from .etma_pages import SearchForm
@@ -111,7 +111,10 @@ def _look(session: EtmaSession) -> AddressCheck:
     url = session.etma_url
     try:
         form = session.search_form()
-    except SessionExpired:
+    except SessionExpired as err:
+        moved = _moved_to_https(url, err.elsewhere)
+        if moved:
+            return AddressCheck("not_etma", url, f"has moved to https: use {moved}")
         return AddressCheck("needs_login", url, "asks you to log in to eTMA")
     except SearchFormMissing as err:
         where = "" if _same_page(err.page_url, url) else f" (it led to {err.page_url})"
@@ -126,6 +129,17 @@ def _look(session: EtmaSession) -> AddressCheck:
     except Exception as err:  # StudentFailed and anything else: say what happened
         return _failure(url, err)
     return AddressCheck("ok", url, search_form=form)
+
+
+def _moved_to_https(url: str, elsewhere: str) -> str:
+    """The https address to use when eTMA sent an http address to the same host over https
+    (not a sign-in: the address itself is out of date); "" otherwise."""
+    was, now = urlsplit(url), urlsplit(elsewhere)
+    if was.scheme != "http" or now.scheme != "https" or not now.hostname:
+        return ""
+    if now.hostname != was.hostname:
+        return ""
+    return urlunsplit(("https", now.netloc, was.path, was.query, ""))
 
 
 def _same_page(a: str, b: str) -> bool:

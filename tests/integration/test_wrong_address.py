@@ -195,6 +195,27 @@ def test_a_redirect_to_a_sign_on_host_is_needs_login_and_gets_no_cookies(
     assert seen_cookies == []
 
 
+def test_an_http_address_etma_moved_to_https_is_a_wrong_address_with_the_new_one(
+    fresh_sites, cohort, settings
+):
+    # eTMA now answers on https and sends http visitors there: the address is out of date, not a
+    # login to make; the fix names the https address. Nothing is sent over https.
+    def etma(request):
+        port = request.server.server_address[1]
+        return 301, {"Location": f"https://127.0.0.1:{port}{request.path}?from=http"}, b""
+
+    with tiny_site(etma) as etma_url:
+        check = look(etma_url + "etma/admin?tab=eab")
+        result, events, seconds = run_job(
+            fresh_sites, etma_url + "etma/admin", settings, [cohort.students[0].pi]
+        )
+    https = etma_url.replace("http://", "https://") + "etma/admin?tab=eab"
+    assert check.verdict == "not_etma" and check.wrong_address
+    assert check.problem == f"has moved to https: use {https}"
+    assert isinstance(result, ProtocolError) and result.code == 17
+    assert "has moved to https: use https://" in str(result) and events == []
+
+
 def test_the_right_address_is_read_once_and_its_form_shared(fresh_sites, cohort, settings):
     check = look(etma_admin_url(fresh_sites), login_cookies(fresh_sites))
     assert check.verdict == "ok" and check.search_form is not None
