@@ -4,7 +4,8 @@
 Usage (from the repository folder):
 
     python3 install.py                      # install for you, register with the browsers found
-    python3 install.py --browser chromium,firefox
+                                            # (on Windows: py install.py)
+    python3 install.py --browser chromium,firefox   # or --browser chromium --browser firefox
     python3 install.py --dry-run            # print every file and registry key it would write
     python3 install.py --uninstall          # remove exactly what the install wrote
     python3 install.py --doctor             # check every registration and talk to the helper
@@ -12,20 +13,18 @@ Usage (from the repository folder):
                                             # on Windows, from an administrator prompt (HKLM)
 
 The installer creates a virtual environment in the install prefix, installs the `etma_helper`
-package into it (a real copy, so the install survives the clone moving), writes a launcher with
-absolute paths (a shell script, or a .cmd on Windows) so the browser finds the right Python
-whatever its PATH, and registers one native-messaging host manifest per browser: a file in the
-folder that browser reads on Linux and macOS, a registry key naming a manifest file in the
-prefix on Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
+package into it (a real copy, so the install survives the clone moving), writes a launcher that
+names the venv's Python exactly (a shell script with its absolute path, or on Windows a pure-ASCII
+.cmd naming it from its own folder) so the browser finds the right Python whatever its PATH,
+and registers one native-messaging host manifest per browser: a file in each folder that
+browser reads on Linux and macOS, a registry key naming a manifest file in the prefix on
+Windows. Everything it creates - files, folders, registry keys - is listed in a receipt
 in the prefix; `--uninstall` removes those and nothing else, and `--doctor` checks them. The
 receipt is only a file, so uninstall trusts it only as far as it can check: it removes nothing
 outside the prefix but host manifests (and registry keys) that still lead to its own launcher.
 
-Where each browser looks (`BROWSERS` below) comes from the browsers' own documentation: Chrome's
-"Native messaging" page (Linux, macOS and the Windows registry), MDN's "Native manifests" (Firefox
-on all three), Microsoft's "Native messaging" page for Edge; Brave's and Vivaldi's folders come
-from their own issue trackers and those of projects that register with them (Vivaldi on Windows
-reads Chrome's registry key: keepassxc-browser#48, ff2mpv#103).
+Where each browser looks, and how the browsers on a machine are found, is in
+host/etma_helper/locations.py (`BROWSERS`), shared with the doctor.
 
 Standard library only, because it runs before anything is installed. That is also why it does
 not use nativemessaging-ng's `install()`: besides not being importable yet, it computes its
@@ -46,7 +45,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath, PureWindowsPath
+from pathlib import Path, PureWindowsPath
 
 REPO = Path(__file__).resolve().parent
 # Who the helper is and where an install lives come from the helper's own modules, imported from
@@ -56,18 +55,28 @@ if str(REPO / "host") not in sys.path:
     sys.path.insert(0, str(REPO / "host"))
 from etma_helper.identity import HOST_NAME  # noqa: E402
 from etma_helper.locations import (  # noqa: E402
+    BROWSERS,
+    BROWSERS_BY_KEY,
     PLATFORMS,
     RECEIPT_NAME,
     SYSTEM,
     USER,
     VENV_DIR_NAME,
+    Browser,
     current_platform,
     default_prefix,
+    detect_browsers,
+    helper_data,
+    installer_command,
     launcher_path,
+    launcher_text,
+    shell_word,
+    supported,
+    system_manifest_dirs,
+    user_manifest_dirs,
     venv_python,
 )
 
-HOST_MODULE = "etma_helper.native_host"
 PATH_PLACEHOLDER = "@LAUNCHER_PATH@"
 MANIFEST_TEMPLATES = {
     "chromium": "chromium-host.json",
@@ -77,197 +86,48 @@ MANIFEST_TEMPLATES = {
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class Browser:
-    """One browser the helper can be registered with, and where it looks for host manifests.
-
-    `user_dirs` are relative to the home folder; `system_dirs` are absolute (every folder listed
-    is written). On Windows the browser reads a registry key under HKCU (per user) or HKLM
-    (system-wide) whose default value is the manifest file's path: `registry_key`.
-    """
-
-    key: str
-    name: str
-    family: str  # which manifest template: "chromium" or "firefox"
-    user_dirs: Mapping[str, str]
-    system_dirs: Mapping[str, tuple[str, ...]]
-    registry_key: str
-    # How to tell the browser is installed: config folders (relative to home on Linux and macOS,
-    # to %LOCALAPPDATA% / %APPDATA% on Windows), executables on PATH, macOS application bundles.
-    config_dirs: Mapping[str, tuple[str, ...]]
-    executables: tuple[str, ...] = ()
-    mac_apps: tuple[str, ...] = ()
-    flatpak_ids: tuple[str, ...] = ()
-    snap_names: tuple[str, ...] = ()
-
-
-_MAC = "Library/Application Support"
-BROWSERS: tuple[Browser, ...] = (
-    Browser(
-        key="chromium",
-        name="Chromium",
-        family="chromium",
-        user_dirs={
-            "linux": ".config/chromium/NativeMessagingHosts",
-            "darwin": f"{_MAC}/Chromium/NativeMessagingHosts",
-        },
-        system_dirs={
-            "linux": ("/etc/chromium/native-messaging-hosts",),
-            "darwin": (f"/{_MAC}/Chromium/NativeMessagingHosts",),
-        },
-        registry_key=r"Software\Chromium\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".config/chromium",),
-            "darwin": (f"{_MAC}/Chromium",),
-            "win32": (r"%LOCALAPPDATA%\Chromium\User Data",),
-        },
-        executables=("chromium", "chromium-browser"),
-        mac_apps=("Chromium.app",),
-        flatpak_ids=("org.chromium.Chromium", "io.github.ungoogled_software.ungoogled_chromium"),
-        snap_names=("chromium",),
-    ),
-    Browser(
-        key="chrome",
-        name="Google Chrome",
-        family="chromium",
-        user_dirs={
-            "linux": ".config/google-chrome/NativeMessagingHosts",
-            "darwin": f"{_MAC}/Google/Chrome/NativeMessagingHosts",
-        },
-        system_dirs={
-            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
-            "darwin": ("/Library/Google/Chrome/NativeMessagingHosts",),
-        },
-        registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".config/google-chrome",),
-            "darwin": (f"{_MAC}/Google/Chrome",),
-            "win32": (r"%LOCALAPPDATA%\Google\Chrome\User Data",),
-        },
-        executables=("google-chrome", "google-chrome-stable"),
-        mac_apps=("Google Chrome.app",),
-        flatpak_ids=("com.google.Chrome",),
-    ),
-    Browser(
-        key="edge",
-        name="Microsoft Edge",
-        family="chromium",
-        user_dirs={
-            "linux": ".config/microsoft-edge/NativeMessagingHosts",
-            "darwin": f"{_MAC}/Microsoft Edge/NativeMessagingHosts",
-        },
-        system_dirs={
-            "linux": ("/etc/opt/edge/native-messaging-hosts",),
-            "darwin": ("/Library/Microsoft/Edge/NativeMessagingHosts",),
-        },
-        registry_key=r"Software\Microsoft\Edge\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".config/microsoft-edge",),
-            "darwin": (f"{_MAC}/Microsoft Edge",),
-            "win32": (r"%LOCALAPPDATA%\Microsoft\Edge\User Data",),
-        },
-        executables=("microsoft-edge", "microsoft-edge-stable"),
-        mac_apps=("Microsoft Edge.app",),
-        flatpak_ids=("com.microsoft.Edge",),
-    ),
-    Browser(
-        key="brave",
-        name="Brave",
-        family="chromium",
-        user_dirs={
-            "linux": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-            "darwin": f"{_MAC}/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-        },
-        # Brave documents no system folder; it reads Chrome's (browserpass-legacy#295).
-        system_dirs={
-            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
-            "darwin": ("/Library/Google/Chrome/NativeMessagingHosts",),
-        },
-        registry_key=r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".config/BraveSoftware/Brave-Browser",),
-            "darwin": (f"{_MAC}/BraveSoftware/Brave-Browser",),
-            "win32": (r"%LOCALAPPDATA%\BraveSoftware\Brave-Browser\User Data",),
-        },
-        executables=("brave-browser", "brave"),
-        mac_apps=("Brave Browser.app",),
-        flatpak_ids=("com.brave.Browser",),
-        snap_names=("brave",),
-    ),
-    Browser(
-        key="vivaldi",
-        name="Vivaldi",
-        family="chromium",
-        user_dirs={
-            "linux": ".config/vivaldi/NativeMessagingHosts",
-            "darwin": f"{_MAC}/Vivaldi/NativeMessagingHosts",
-        },
-        # Vivaldi reads Chromium's system folder on Linux (browserpass's installer writes there).
-        system_dirs={
-            "linux": ("/etc/chromium/native-messaging-hosts",),
-            "darwin": (f"/{_MAC}/Vivaldi/NativeMessagingHosts",),
-        },
-        # On Windows Vivaldi reads Google Chrome's key, not one of its own (keepassxc-browser#48).
-        registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".config/vivaldi",),
-            "darwin": (f"{_MAC}/Vivaldi",),
-            "win32": (r"%LOCALAPPDATA%\Vivaldi\User Data",),
-        },
-        executables=("vivaldi", "vivaldi-stable"),
-        mac_apps=("Vivaldi.app",),
-        flatpak_ids=("com.vivaldi.Vivaldi",),
-    ),
-    Browser(
-        key="firefox",
-        name="Firefox",
-        family="firefox",
-        user_dirs={
-            "linux": ".mozilla/native-messaging-hosts",
-            "darwin": f"{_MAC}/Mozilla/NativeMessagingHosts",
-        },
-        # MDN: /usr/lib/mozilla/... or /usr/lib64/mozilla/... (which one depends on the build;
-        # both are written where /usr/lib64 exists, see system_manifest_dirs).
-        system_dirs={
-            "linux": ("/usr/lib/mozilla/native-messaging-hosts",),
-            "darwin": (f"/{_MAC}/Mozilla/NativeMessagingHosts",),
-        },
-        registry_key=r"Software\Mozilla\NativeMessagingHosts",
-        config_dirs={
-            "linux": (".mozilla/firefox",),
-            "darwin": (f"{_MAC}/Firefox",),
-            "win32": (r"%APPDATA%\Mozilla\Firefox",),
-        },
-        executables=("firefox", "firefox-esr"),
-        mac_apps=("Firefox.app",),
-        flatpak_ids=("org.mozilla.firefox",),
-        snap_names=("firefox",),
-    ),
-)
-BROWSERS_BY_KEY = {browser.key: browser for browser in BROWSERS}
-
-# Sandboxed browsers: what each can and cannot do, checked against the projects' trackers
-# (keepassxc#8756, keepassxc#10906, xdg-desktop-portal#655 and #705, GSConnect#1972).
-SNAP_FIREFOX_NOTE = (
-    "Firefox is a Snap: it starts the helper through the desktop's WebExtensions portal "
-    "(Ubuntu 22.04 and later), which reads the same ~/.mozilla/native-messaging-hosts manifest; "
-    "Firefox asks once whether to allow eTMA Helper - answer Allow"
-)
-FLATPAK_FIREFOX_NOTE = (
-    "Firefox is a Flatpak: its sandbox can start the helper only with Firefox 157 or later and "
-    "the xdg-native-messaging-proxy service running (systemctl --user enable --now "
-    "xdg-native-messaging-proxy.service); otherwise use your distribution's firefox package"
-)
-SANDBOXED_CHROMIUM_REASON = (
-    "{name} is installed as a {kind}, whose sandbox cannot start programs outside it, so it "
-    "could never start the helper (Chromium-family {kind}s have no native-messaging portal). "
-    "Install {name} from your distribution's or the vendor's .deb/.rpm package instead, or use "
-    "Firefox, then run python3 install.py again"
-)
+PLATFORM_NAMES = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}
 
 
 class InstallError(Exception):
     """An expected failure; its message is a sentence that tells the user what to do."""
+
+
+def refuse_store_python(executable: str, platform: str) -> None:
+    """Refuse the Microsoft Store's Python: it runs in a package sandbox whose writes under
+    AppData go to a private copy, so the registry would name a manifest no browser can find
+    ("Specified native messaging host not found") while the doctor, in the same sandbox, saw it."""
+    if platform != "win32":
+        return
+    if "windowsapps" in (part.lower() for part in PureWindowsPath(executable).parts):
+        raise InstallError(
+            f"This is the Microsoft Store's Python ({executable}). Browsers cannot see the files "
+            "it writes in your AppData folder, so they could never start the helper. Install "
+            "Python from https://www.python.org/downloads/windows/ (it comes with the py "
+            "command), then run the installer with it: py install.py"
+        )
+
+
+def refuse_dangling_link(path: Path) -> None:
+    """Refuse to create a folder where a symbolic link to something missing stands (a moved
+    ~/.config, say): mkdir would fail with a bare "File exists"."""
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        raise InstallError(
+            f"{path} is a link to {target}, which does not exist, so nothing can be created in "
+            f"it. Create the folder it points to (mkdir -p {shell_word(target, 'linux')}) or "
+            "remove the link, then run the installer again."
+        )
+
+
+def check_places(plan: Plan) -> None:
+    """Before writing anything: every folder the plan writes in can be made (no dangling link
+    on the way to it)."""
+    for place in (plan.prefix, *(t.manifest_path.parent for t in plan.targets)):
+        for folder in (place, *place.parents):
+            if folder.exists():
+                break
+            refuse_dangling_link(folder)
 
 
 @dataclass(frozen=True)
@@ -313,31 +173,9 @@ class Plan:
 # --- Paths ---------------------------------------------------------------------------------
 
 
-def launcher_text(python: PurePath, platform: str | None = None) -> str:
-    """The launcher's content: start the host module with the venv's absolute interpreter."""
-    if (platform or current_platform()) == "win32":
-        # In a batch file only % is special inside double quotes; Windows paths hold no quotes.
-        quoted = str(python).replace("%", "%%")
-        return f'@echo off\r\n"{quoted}" -m {HOST_MODULE} %*\r\n'
-    quoted = str(python)
-    for special in ("\\", '"', "$", "`"):
-        quoted = quoted.replace(special, "\\" + special)
-    return f'#!/bin/sh\nexec "{quoted}" -m {HOST_MODULE} "$@"\n'
-
-
 def windows_manifest_path(prefix: Path, family: str) -> Path:
     """On Windows the manifests live in the prefix, one per family, named by registry keys."""
     return prefix / f"{HOST_NAME}-{family}.json"
-
-
-def system_manifest_dirs(
-    browser: Browser, platform: str, is_dir: Callable[[str], bool] = os.path.isdir
-) -> list[Path]:
-    """The system-wide folders `browser` reads on `platform` (Linux Firefox: lib and lib64)."""
-    dirs = [Path(d) for d in browser.system_dirs.get(platform, ())]
-    if browser.key == "firefox" and platform == "linux" and is_dir("/usr/lib64"):
-        dirs.append(Path("/usr/lib64/mozilla/native-messaging-hosts"))
-    return dirs
 
 
 # --- Browsers and manifests ----------------------------------------------------------------
@@ -359,71 +197,6 @@ def render_host_manifest(
     return manifest
 
 
-def _expand(template: str, home: Path, environ: Mapping[str, str]) -> Path:
-    """A config-folder template with %LOCALAPPDATA% / %APPDATA% filled in (home-relative else)."""
-    defaults = {"LOCALAPPDATA": home / "AppData" / "Local", "APPDATA": home / "AppData" / "Roaming"}
-    for name, fallback in defaults.items():
-        if template.startswith(f"%{name}%"):
-            base = Path(environ.get(name) or fallback)
-            return base.joinpath(*PureWindowsPath(template[len(name) + 2 :].lstrip("\\")).parts)
-    return home / template
-
-
-def detect_browsers(
-    home: Path,
-    which: Callable[[str], str | None] = shutil.which,
-    platform: str | None = None,
-    environ: Mapping[str, str] | None = None,
-    app_exists: Callable[[str], bool] | None = None,
-) -> tuple[list[str], list[tuple[str, str]], list[str]]:
-    """Browsers found on this machine, the others with the reason each is skipped, and notes.
-
-    A browser is found when its config folder exists, one of its executables is on PATH, or (on
-    macOS) its application bundle is installed. On Linux a browser found only as a Flatpak or
-    Snap is registered where its sandbox can reach the helper, or skipped with the reason.
-    """
-    platform = platform or current_platform()
-    environ = os.environ if environ is None else environ
-    if app_exists is None:
-
-        def app_exists(name: str) -> bool:
-            return any(
-                (base / name).is_dir() for base in (Path("/Applications"), home / "Applications")
-            )
-
-    found, skipped, notes = [], [], []
-    for browser in BROWSERS:
-        native = any(_expand(d, home, environ).is_dir() for d in browser.config_dirs[platform])
-        native = native or (
-            platform != "win32" and any(which(name) for name in browser.executables)
-        )
-        native = native or (platform == "darwin" and any(map(app_exists, browser.mac_apps)))
-        flatpak = platform == "linux" and any(
-            (home / ".var" / "app" / app_id).is_dir() for app_id in browser.flatpak_ids
-        )
-        snap = platform == "linux" and any(
-            (home / "snap" / name).is_dir() for name in browser.snap_names
-        )
-        if browser.family == "firefox" and (snap or flatpak):
-            notes.append(SNAP_FIREFOX_NOTE if snap else FLATPAK_FIREFOX_NOTE)
-            found.append(browser.key)
-        elif native:
-            found.append(browser.key)
-        elif snap or flatpak:
-            kind = "Snap" if snap else "Flatpak"
-            skipped.append(
-                (browser.key, SANDBOXED_CHROMIUM_REASON.format(name=browser.name, kind=kind))
-            )
-        else:
-            skipped.append((browser.key, f"{browser.name} was not found"))
-        if native and browser.family == "chromium" and (snap or flatpak):
-            notes.append(
-                f"{browser.name} is also installed as a {'Snap' if snap else 'Flatpak'}: that "
-                "copy cannot start the helper; use the one from your distribution's package"
-            )
-    return found, skipped, notes
-
-
 def registration_targets(
     browsers: Iterable[str],
     home: Path,
@@ -432,31 +205,49 @@ def registration_targets(
     scope: str = USER,
     prefix: Path | None = None,
     is_dir: Callable[[str], bool] = os.path.isdir,
+    environ: Mapping[str, str] | None = None,
 ) -> list[Target]:
     """Where to register the helper for each browser key and each custom Chromium profile.
 
-    A Chromium started with `--user-data-dir=DIR` reads host manifests only from
+    Every folder (or registry key) a browser reads is written, each once: Brave on macOS gets
+    Chrome's folder as well as its own, and when Chrome is registered too the shared folder is
+    Chrome's. A Chromium started with `--user-data-dir=DIR` reads host manifests only from
     `DIR/NativeMessagingHosts/`, not from the default profile's folder. On Windows, `prefix`
     says where the manifest files go.
     """
     platform = platform or current_platform()
+    environ = os.environ if environ is None else environ
     targets: list[Target] = []
+    seen: set[object] = set()
+    filename = f"{HOST_NAME}.json"
+
+    def add(browser: Browser, manifest: Path, registry: RegistryEntry | None, where: str) -> None:
+        place = registry or manifest
+        if place in seen:
+            return
+        first = not any(t.browser == browser.key for t in targets)
+        label = browser.name if first else f"{browser.name} ({where})"
+        seen.add(place)
+        targets.append(Target(label, browser.key, browser.family, manifest, registry))
+
     for key in browsers:
         browser = BROWSERS_BY_KEY[key]
-        filename = f"{HOST_NAME}.json"
+        if not supported(browser, platform):
+            continue
         if platform == "win32":
             if prefix is None:
                 raise ValueError("on Windows the manifests live in the prefix; pass prefix=")
             hive = "HKLM" if scope == SYSTEM else "HKCU"
-            entry = RegistryEntry(hive, f"{browser.registry_key}\\{HOST_NAME}")
-            manifest = windows_manifest_path(prefix, browser.family)
-            targets.append(Target(browser.name, key, browser.family, manifest, entry))
-        elif scope == SYSTEM:
-            for folder in system_manifest_dirs(browser, platform, is_dir):
-                targets.append(Target(browser.name, key, browser.family, folder / filename))
+            for registry_key in browser.registry_keys:
+                entry = RegistryEntry(hive, f"{registry_key}\\{HOST_NAME}")
+                add(browser, windows_manifest_path(prefix, browser.family), entry, str(entry))
         else:
-            folder = home / browser.user_dirs[platform]
-            targets.append(Target(browser.name, key, browser.family, folder / filename))
+            if scope == SYSTEM:
+                folders = system_manifest_dirs(browser, platform, is_dir)
+            else:
+                folders = user_manifest_dirs(browser, home, platform, environ)
+            for folder in folders:
+                add(browser, folder / filename, None, str(folder))
     for profile in chromium_profiles:
         profile = Path(profile).expanduser().resolve()
         targets.append(
@@ -464,7 +255,7 @@ def registration_targets(
                 f"Chromium profile {profile}",
                 "chromium-profile",
                 "chromium",
-                profile / "NativeMessagingHosts" / f"{HOST_NAME}.json",
+                profile / "NativeMessagingHosts" / filename,
             )
         )
     return targets
@@ -484,10 +275,12 @@ def plan_install(
     """Work out what an install would write: the browsers to register and where.
 
     Without `browsers`, every browser found; with them, exactly those named, found or not (the
-    user may install the browser later, or start it from somewhere PATH does not show).
+    user may install the browser later, or start it from somewhere PATH does not show), except
+    one not made for this system or with no folder for the chosen scope (said, with why).
     """
     home = Path.home() if home is None else home
     platform = platform or current_platform()
+    environ = os.environ if environ is None else environ
     found, skipped, notes = detect_browsers(home, which, platform, environ)
     if browsers is None:
         keys = found
@@ -496,8 +289,22 @@ def plan_install(
         skipped = [(key, reason) for key, reason in skipped if key not in keys]
         skipped += [(key, "not in --browser") for key in found if key not in keys]
     targets = registration_targets(
-        keys, home, chromium_profiles, platform, scope, prefix, is_dir=is_dir
+        keys, home, chromium_profiles, platform, scope, prefix, is_dir=is_dir, environ=environ
     )
+    for key in keys:
+        if any(t.browser == key for t in targets):
+            continue
+        browser = BROWSERS_BY_KEY[key]
+        if not supported(browser, platform):
+            reason = f"{browser.name} is not made for {PLATFORM_NAMES[platform]}"
+        elif scope == SYSTEM:
+            reason = (
+                f"{browser.name} has no folder for every user of the machine; install for "
+                "each user instead (without --system)"
+            )
+        else:  # its folders are those of a browser registered above
+            continue
+        skipped.append((key, reason))
     return Plan(
         prefix,
         platform,
@@ -589,6 +396,7 @@ class Receipt:
         for candidate in (path, *path.parents):
             if candidate.exists():
                 break
+            refuse_dangling_link(candidate)
             missing.append(candidate)
         for folder in reversed(missing):
             folder.mkdir()
@@ -703,28 +511,89 @@ def run_quietly(command: Sequence[str | Path], failure: str) -> str:
     return result.stdout
 
 
-def venv_matches(prefix: Path, system_site_packages: bool) -> bool:
-    """Whether the existing virtual environment works and has the requested site setting."""
-    config = prefix / VENV_DIR_NAME / "pyvenv.cfg"
-    if not config.is_file() or not venv_python(prefix).exists():
+def read_venv_config(prefix: Path) -> dict[str, str]:
+    """The `key = value` lines of the venv's pyvenv.cfg (empty when there is none)."""
+    try:
+        text = (prefix / VENV_DIR_NAME / "pyvenv.cfg").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return {}
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip(): value.strip() for key, sep, value in pairs if sep}
+
+
+def this_python() -> tuple[str, Path]:
+    """The version (major.minor) and folder of the Python running the installer, as a venv it
+    makes records them (`version`, `home`): the base interpreter's, even when run from a venv."""
+    base = Path(getattr(sys, "_base_executable", "") or sys.executable)
+    return f"{sys.version_info[0]}.{sys.version_info[1]}", base.parent
+
+
+def venv_plan(
+    prefix: Path,
+    system_site_packages: bool,
+    receipt: Receipt,
+    python: tuple[str, Path] | None = None,
+    works: Callable[[Path], bool] | None = None,
+) -> tuple[str, str]:
+    """Whether to "create", "reuse" or "recreate" the venv in `prefix`, and why, in words.
+
+    An existing venv of this installer's is reused only when it works, has the requested site
+    setting and was made by the same Python (version and folder) as the one running now: a venv
+    keeps using the interpreter that made it, so a second run with another Python recreates it.
+    """
+    version, home = python or this_python()
+    venv_dir = prefix / VENV_DIR_NAME
+    if not receipt.owns_tree(venv_dir) or not venv_dir.exists():
+        return "create", ""
+    config = read_venv_config(prefix)
+    made = config.get("version_info") or config.get("version", "")
+    made_version = ".".join(made.split(".")[:2])
+    made_home = config.get("home", "")
+    made_by = f"Python {made_version or 'unknown'} in {made_home or 'an unknown folder'}"
+    now = f"Python {version} in {home}"
+    if made_version != version or not made_home or not _same_folder(Path(made_home), home):
+        return "recreate", f"it was made by {made_by}; this installer runs {now}"
+    wanted = str(system_site_packages).lower()
+    if config.get("include-system-site-packages") != wanted:
+        with_or_without = "with" if system_site_packages else "without"
+        return "recreate", f"it is to be {with_or_without} the system's site packages now"
+    works = works or _venv_has_pip
+    if not venv_python(prefix).exists() or not works(prefix):
+        return "recreate", "it is broken (its Python or pip does not start)"
+    return "reuse", f"made by {now}, as this run"
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a == b or a.resolve() == b.resolve()
+    except OSError:
         return False
-    wanted = f"include-system-site-packages = {str(system_site_packages).lower()}"
-    if wanted not in config.read_text(encoding="utf-8"):
-        return False
-    probe = subprocess.run([str(venv_python(prefix)), "-c", "import pip"], capture_output=True)
+
+
+def _venv_has_pip(prefix: Path) -> bool:
+    probe = subprocess.run(
+        [str(venv_python(prefix)), "-c", "import pip"], capture_output=True, timeout=120
+    )
     return probe.returncode == 0
 
 
 def create_venv(prefix: Path, system_site_packages: bool, receipt: Receipt) -> None:
-    """Create (or reuse, when it is ours and fits) the virtual environment in the prefix."""
+    """Create, reuse or recreate the virtual environment in the prefix (see venv_plan), saying
+    truthfully which."""
     venv_dir = prefix / VENV_DIR_NAME
     if venv_dir.exists() and not receipt.owns_tree(venv_dir):
         raise InstallError(
             f"{venv_dir} already exists and was not created by this installer; "
             "choose another --prefix or remove it."
         )
-    if receipt.owns_tree(venv_dir) and venv_matches(prefix, system_site_packages):
+    decision, why = venv_plan(prefix, system_site_packages, receipt)
+    if decision == "reuse":
+        print(f"Reusing the virtual environment in {venv_dir} ({why}) ...", flush=True)
         return
+    if decision == "recreate":
+        print(f"Recreating the virtual environment in {venv_dir}: {why} ...", flush=True)
+    else:
+        print(f"Creating the virtual environment in {venv_dir} ...", flush=True)
     command = [sys.executable, "-m", "venv", "--clear"]
     if system_site_packages:
         command.append("--system-site-packages")
@@ -784,9 +653,10 @@ def install_package(repo: Path, prefix: Path, system_site_packages: bool) -> str
 
 
 def write_launcher(plan: Plan, receipt: Receipt) -> Path:
-    """Write the launcher that starts the native host with the venv's absolute python."""
+    """Write the launcher that starts the native host with the venv's python (see
+    locations.launcher_text: the Windows one is pure ASCII whatever the user's name)."""
     text = launcher_text(plan.venv_python, plan.platform)
-    plan.launcher.write_bytes(text.encode("utf-8"))
+    plan.launcher.write_bytes(text.encode("ascii" if plan.platform == "win32" else "utf-8"))
     plan.launcher.chmod(0o755)
     receipt.add_file(plan.launcher)
     return plan.launcher
@@ -861,6 +731,9 @@ def install(
     prefix = Path(prefix).expanduser().resolve()
     plan = plan_install(prefix, browsers, chromium_profiles, home=home, scope=scope)
     summary = InstallSummary(plan, dry_run=dry_run)
+    refuse_store_python(sys.executable, plan.platform)
+    if plan.platform != "win32":
+        check_places(plan)
     if dry_run:
         return summary
     if scope == SYSTEM and plan.platform != "win32" and os.geteuid() != 0:
@@ -880,7 +753,6 @@ def install(
     }
     try:
         receipt.make_dirs(prefix)
-        print(f"Creating the virtual environment in {prefix / VENV_DIR_NAME} ...", flush=True)
         create_venv(prefix, system_site_packages, receipt)
         receipt.save()
         print("Installing the helper into it (this can take a minute) ...", flush=True)
@@ -923,7 +795,9 @@ NOT_OURS = "not part of this install"
 # Every host manifest this installer writes outside the prefix is called etma_helper.json and
 # lies in one of these folders (see BROWSERS and registration_targets).
 MANIFEST_FOLDER_NAMES = ("NativeMessagingHosts", "native-messaging-hosts")
-HOST_REGISTRY_KEYS = frozenset(f"{browser.registry_key}\\{HOST_NAME}" for browser in BROWSERS)
+HOST_REGISTRY_KEYS = frozenset(
+    f"{key}\\{HOST_NAME}" for browser in BROWSERS for key in browser.registry_keys
+)
 MAX_MANIFEST_BYTES = 64 * 1024
 
 
@@ -1131,6 +1005,45 @@ def uninstall(prefix: Path, dry_run: bool = False, registry: Registry | None = N
     return actions
 
 
+def remove_helper_files(
+    home: Path,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    dry_run: bool = False,
+) -> list[str]:
+    """Remove what the helper wrote for itself for this user (its log), keep the tutor's data
+    (settings, ledger, downloads) and say what was kept and where; one line per action.
+
+    Only the helper's own log files go (helper.log and its rotated copies), then their folders
+    when empty: anything else found there is the user's and stays.
+    """
+    data = helper_data(home, environ, platform)
+    verb = "Would remove" if dry_run else "Removed"
+    actions = []
+    if data.log_dir.is_dir() and not data.log_dir.is_symlink():
+        for log in sorted(data.log_dir.glob("helper.log*")):
+            if log.is_file() and not log.is_symlink():
+                if not dry_run:
+                    log.unlink()
+                actions.append(f"{verb} the helper's log {log}")
+        for folder in (data.log_dir, data.log_dir.parent):
+            if folder.name not in ("log", "Logs", HOST_NAME) or dry_run:
+                break
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+                actions.append(f"Removed empty folder {folder}")
+    kept = [
+        ("your settings", data.settings),
+        ("your ledger (what was downloaded, and each confirmation code)", data.ledger),
+        ("your downloaded scripts", data.downloads),
+    ]
+    lines = [f"  {what}: {path}" for what, path in kept if path.exists()]
+    if lines:
+        actions.append("Kept your data (remove it yourself if you no longer need it):")
+        actions += lines
+    return actions
+
+
 # --- The doctor ----------------------------------------------------------------------------
 
 
@@ -1174,10 +1087,15 @@ def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
             lines.append(f"  {target.label}: {target.manifest_path}")
     if not plan.targets:
         lines.append("  no browser (none found; name one with --browser)")
-    if plan.skipped:
+    missing = [key for key, reason in plan.skipped if reason.endswith(" was not found")]
+    explained = [(key, reason) for key, reason in plan.skipped if key not in missing]
+    if explained:
         lines.append("Not registered:")
-    for key, reason in plan.skipped:
+    for key, reason in explained:
         lines.append(f"  {key}: {reason}")
+    if missing:  # one line, not one per browser the tutor does not have
+        names = ", ".join(BROWSERS_BY_KEY[key].name for key in missing)
+        lines.append(f"Not found on this computer (so not registered): {names}")
     for note in plan.notes:
         lines.append(f"Note: {note}.")
     lines += [
@@ -1186,10 +1104,20 @@ def format_summary(summary: InstallSummary, repo: Path = REPO) -> str:
         f"click Load unpacked and choose {repo / 'extension'}",
         f"  Firefox: open about:debugging, click This Firefox, Load Temporary Add-on and choose "
         f"{repo / 'extension' / 'manifest.json'}",
-        f"Check it any time: python3 {repo / 'install.py'} --doctor --prefix {plan.prefix}",
-        f"To uninstall: python3 {repo / 'install.py'} --uninstall --prefix {plan.prefix}",
+        f"  To keep it installed (Firefox forgets a temporary add-on): build it with "
+        f"{shell_word(str(repo / 'scripts' / 'build'), plan.platform)} and follow README.md, "
+        "'Install the extension for good'",
+        f"Check it any time: {command(plan, repo, '--doctor')}",
+        f"To uninstall: {command(plan, repo, '--uninstall')}",
     ]
     return "\n".join(lines)
+
+
+def command(plan: Plan, repo: Path, *extra: str) -> str:
+    """An install.py command for this install, quoted for the shell of its platform."""
+    return installer_command(
+        repo, plan.platform, plan.scope, plan.prefix, extra=extra, home=Path.home()
+    )
 
 
 def browser_list(text: str) -> list[str]:
@@ -1247,9 +1175,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--browser",
         type=browser_list,
+        action="append",
         default=None,
         metavar="LIST",
-        help="comma-separated browsers to register, found or not: "
+        help="comma-separated browsers to register, found or not (repeatable; all are kept): "
         f"{','.join(BROWSERS_BY_KEY)} (default: every browser found)",
     )
     parser.add_argument(
@@ -1277,11 +1206,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the installer; return the exit code (0 ok, 1 failure or unhealthy, 2 bad usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.browser is not None:  # --browser a,b --browser c: every one named, each once
+        args.browser = list(dict.fromkeys(key for keys in args.browser for key in keys))
     extras = args.browser or args.chromium_profile or args.system_site_packages
     if (args.uninstall or args.doctor) and extras:
         parser.error("--uninstall and --doctor take only --prefix (and --user/--system)")
     prefix = args.prefix or default_prefix(Path.home(), scope=args.scope)
     try:
+        refuse_store_python(sys.executable, current_platform(sys.platform))
         if args.doctor:
             doctor = load_doctor()
             report = doctor.diagnose(Path(prefix).expanduser().resolve(), repo=REPO)
@@ -1289,6 +1221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK if report.healthy else EXIT_FAILURE
         if args.uninstall:
             print("\n".join(uninstall(prefix, dry_run=args.dry_run)))
+            if args.scope == USER:
+                print("\n".join(remove_helper_files(Path.home(), dry_run=args.dry_run)))
             print(
                 "Dry run: nothing was removed." if args.dry_run else "eTMA Helper is uninstalled."
             )

@@ -60,15 +60,17 @@ export function snapshot(job) {
 }
 
 /**
- * End a job that cannot go on. Students the helper never accepted go back to idle; students of an
- * accepted job that were still waiting or working end as failed, with the reason.
+ * End a job that cannot go on. Students the helper never accepted, or never tried (`untouched`:
+ * the job stopped before its first student, as for a wrong eTMA address), go back to idle, left
+ * unfinished rather than failed; students of an accepted job that were still waiting or working
+ * end as failed, with the reason.
  */
-function failJob(job, problem, studentReason = "The eTMA Helper program stopped.") {
+function failJob(job, problem, studentReason = "The eTMA Helper program stopped.", { untouched = false } = {}) {
   job.running = false;
   job.error = problem;
   for (const record of Object.values(job.students)) {
     if (!UNFINISHED_STATES.includes(record.state)) continue;
-    job.students[record.pi] = job.accepted
+    job.students[record.pi] = job.accepted && !untouched
       ? { pi: record.pi, state: "failed", reason: studentReason }
       : { pi: record.pi, state: "idle", reason: "" };
   }
@@ -105,6 +107,20 @@ function invalidJobRequest({ action, module, assignment, pis }) {
   return null;
 }
 
+/**
+ * The page's names for the job's students, as the protocol's optional `names` ({PI: name});
+ * only string names of the job's own PIs are passed on (the helper checks the rest).
+ */
+function namesFor(pis, names) {
+  if (!names || typeof names !== "object") return {};
+  const chosen = {};
+  for (const pi of pis) {
+    const name = Object.hasOwn(names, pi) ? names[pi] : undefined;
+    if (typeof name === "string" && name.trim()) chosen[pi] = name;
+  }
+  return Object.keys(chosen).length ? { names: chosen } : {};
+}
+
 function forgetOldJobs() {
   while (jobs.size > KEPT_JOBS) {
     const oldest = [...jobs.values()].find((job) => !job.running);
@@ -119,7 +135,7 @@ function forgetOldJobs() {
  * and the promise resolves with `{error}` (the page shows it either way).
  * @param {import("./watchers.js").Watcher} watcher
  */
-export async function startJob(watcher, { action, module, assignment, pis }) {
+export async function startJob(watcher, { action, module, assignment, pis, names }) {
   const { tabId } = watcher;
   const invalid = invalidJobRequest({ action, module, assignment, pis });
   if (invalid) {
@@ -162,6 +178,7 @@ export async function startJob(watcher, { action, module, assignment, pis }) {
         module: job.module,
         assignment: job.assignment,
         pis: job.pis,
+        ...namesFor(job.pis, names),
         cookies,
       },
     });
@@ -224,8 +241,9 @@ export function onJobMessage(message) {
     job.students[String(message.data.pi).toUpperCase()] = message.data;
   } else if (message.type === "summary") {
     if (message.status === "error") {
-      // The job itself broke: students still waiting or working did not finish.
-      failJob(job, helperErrorProblem(message), String(message.message || ""));
+      // The job itself broke, or could not begin: students still waiting or working did not finish.
+      const problem = helperErrorProblem(message);
+      failJob(job, problem, String(message.message || ""), { untouched: Boolean(problem.wrongEtmaAddress) });
       return;
     }
     job.summary = message.data ?? null;

@@ -15,15 +15,22 @@ import { api } from "./browser-api.js";
 import { onMenuClicked } from "./context-menu.js";
 import { failRunningJobs, onJobMessage } from "./jobs.js";
 import { setUpOscarPages, syncOscarPages } from "./oscar-pages.js";
+import { openOptionsOnFirstInstall } from "./first-run.js";
 import { listenToHelper } from "./port.js";
+import { usePlatform } from "./problems.js";
 import { onRuntimeMessage } from "./router.js";
 
 listenToHelper({ onMessage: onJobMessage, onGone: failRunningJobs });
 
+// The install command differs on Windows (py) from Linux and macOS (python3).
+api.runtime.getPlatformInfo().then(({ os }) => usePlatform(os), () => {});
+
 api.runtime.onMessage.addListener(onRuntimeMessage);
 
-api.runtime.onInstalled.addListener(() => {
+api.runtime.onInstalled.addListener(({ reason } = {}) => {
   setUpOscarPages().catch(() => {});
+  // A first install only, never an update: the tutor has an eTMA address to set.
+  if (reason === "install") openOptionsOnFirstInstall().catch(() => {});
 });
 api.runtime.onStartup?.addListener(() => {
   syncOscarPages().catch(() => {});

@@ -7,8 +7,37 @@ import "../lib/protocol.js";
 
 const { ERRORS } = globalThis.etmaProtocol;
 
-/** The command that installs or repairs the helper, run in the eTMA Helper folder. */
+/** The command that installs or repairs the helper, run in the eTMA Helper folder (Linux, macOS). */
 export const INSTALL_COMMAND = "python3 install.py";
+/** The same on Windows, where the Python launcher is `py`. */
+export const WINDOWS_INSTALL_COMMAND = "py install.py";
+
+/** The browser's operating system, as runtime.getPlatformInfo() names it ("linux", "mac", "win"…). */
+let platformOs = "";
+
+/**
+ * Word the install command for this computer: main.js passes runtime.getPlatformInfo()'s `os`
+ * once it knows it (until then, and for any other system, the Linux and macOS command).
+ * @param {string} os
+ */
+export function usePlatform(os) {
+  platformOs = String(os || "");
+}
+
+/** The install command for this computer: `py install.py` on Windows, else `python3 install.py`. */
+export function installCommand() {
+  return platformOs === "win" ? WINDOWS_INSTALL_COMMAND : INSTALL_COMMAND;
+}
+
+/**
+ * Where and how to run the install command, ending with the command itself (which the pages
+ * show as code with a Copy button): the folder is the unpacked eTMA Helper folder, the one that
+ * holds install.py.
+ */
+function runInstall(command, again = "") {
+  const shell = platformOs === "win" ? "a Command Prompt" : "a terminal";
+  return `Open ${shell} in the eTMA Helper folder (the unpacked folder that holds install.py) and run: ${command}${again}`;
+}
 
 /**
  * @typedef {Object} HelperProblem  what the page shows when the helper cannot do the job
@@ -17,6 +46,7 @@ export const INSTALL_COMMAND = "python3 install.py";
  * @property {number} [code]    the protocol error code, when the helper sent one
  * @property {Object} [params]  the error's parameters, when the helper sent them
  * @property {boolean} [needsEtmaAddress] the tutor has not set the eTMA address yet
+ * @property {boolean} [wrongEtmaAddress] the eTMA address is wrong or cannot be reached
  */
 
 /** A failure that carries its problem for the page, thrown by the background's own steps. */
@@ -43,35 +73,39 @@ export const noEtmaAddressProblem = () => ({
 export function explainPortError(raw, { wasRunning = false } = {}) {
   const detail = String(raw || "");
   if (/not found|no such native application/i.test(detail)) {
+    const command = installCommand();
     return {
-      text: `The eTMA Helper program is not installed on this computer. In the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
-      command: INSTALL_COMMAND,
+      text: `The eTMA Helper program is not installed on this computer. ${runInstall(command)} — then reload this page.`,
+      command,
     };
   }
   if (/forbidden/i.test(detail)) {
+    const command = installCommand();
     return {
-      text: `The eTMA Helper program is registered for a different copy of this extension. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page.`,
-      command: INSTALL_COMMAND,
+      text: `The eTMA Helper program is registered for a different copy of this extension. ${runInstall(command, " again")} — then reload this page.`,
+      command,
     };
   }
   // Firefox closes the port of a helper that dies with no error to read; Chromium says it exited.
   // Either way, a helper that had answered on this port was running, so it stopped.
   if (wasRunning || /exited|communicating/i.test(detail)) {
+    const command = installCommand();
     return {
-      text: `The eTMA Helper program stopped unexpectedly. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page. If it happens again, the helper's log says why.`,
-      command: INSTALL_COMMAND,
+      text: `The eTMA Helper program stopped unexpectedly. ${runInstall(command, " again")} — then reload this page. If it happens again, the helper's log says why.`,
+      command,
     };
   }
+  const command = installCommand();
   return {
-    text: `The eTMA Helper program could not be reached${detail ? ` (${detail})` : ""}. In the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
-    command: INSTALL_COMMAND,
+    text: `The eTMA Helper program could not be reached${detail ? ` (${detail})` : ""}. ${runInstall(command)} — then reload this page.`,
+    command,
   };
 }
 
 /** The helper sent no reply in time. */
 export const silentHelperProblem = () => ({
-  text: `The eTMA Helper program did not answer. In the eTMA Helper folder run: ${INSTALL_COMMAND} again — then reload this page.`,
-  command: INSTALL_COMMAND,
+  text: `The eTMA Helper program did not answer. ${runInstall(installCommand(), " again")} — then reload this page.`,
+  command: installCommand(),
 });
 
 /**
@@ -83,8 +117,8 @@ export const silentHelperProblem = () => ({
 export function outdatedHelperProblem(helperProtocol, helperVersion) {
   const theirs = helperVersion ? ` (helper ${helperVersion}, protocol ${helperProtocol ?? "unknown"})` : "";
   return {
-    text: `The eTMA Helper program on this computer does not match this extension${theirs}. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then reload this page.`,
-    command: INSTALL_COMMAND,
+    text: `The eTMA Helper program on this computer does not match this extension${theirs}. Update it: ${runInstall(installCommand())} — then reload this page.`,
+    command: installCommand(),
     code: ERRORS.PROTOCOL_MISMATCH.code,
   };
 }
@@ -96,9 +130,27 @@ export function outdatedHelperProblem(helperProtocol, helperVersion) {
  */
 export function missingActionProblem(helperVersion) {
   return {
-    text: `The eTMA Helper program on this computer (version ${helperVersion || "unknown"}) is older than this extension and cannot do this. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then try again.`,
-    command: INSTALL_COMMAND,
+    text: `The eTMA Helper program on this computer (version ${helperVersion || "unknown"}) is older than this extension and cannot do this. Update it: ${runInstall(installCommand())} — then try again.`,
+    command: installCommand(),
     code: ERRORS.UNKNOWN_ACTION.code,
+  };
+}
+
+/**
+ * A job stopped before its first student because the eTMA address must change (error 17): the
+ * address, what is wrong with it and where to change it. Every surface (the OSCAR page, the popup)
+ * shows this same sentence.
+ * @param {{etma_url?: string, problem?: string, verdict?: string}} params
+ * @returns {HelperProblem}
+ */
+export function wrongEtmaAddressProblem(params) {
+  const address = String(params.etma_url ?? "");
+  const problem = String(params.problem || "could not be used");
+  return {
+    text: `Check the eTMA address in eTMA Helper's options: ${address} ${problem}. Nothing was fetched; after changing it (the options' Test connection button checks it), run the job again.`,
+    code: ERRORS.WRONG_ETMA_ADDRESS.code,
+    params: { etma_url: address, problem, verdict: String(params.verdict ?? "") },
+    wrongEtmaAddress: true,
   };
 }
 
@@ -116,10 +168,13 @@ export function helperErrorProblem(message) {
   }
   if (message.code === ERRORS.UNKNOWN_ACTION.code) {
     return {
-      text: `The eTMA Helper program on this computer is older than this extension. Update it: in the eTMA Helper folder run: ${INSTALL_COMMAND} — then try again.`,
-      command: INSTALL_COMMAND,
+      text: `The eTMA Helper program on this computer is older than this extension. Update it: ${runInstall(installCommand())} — then try again.`,
+      command: installCommand(),
       code: ERRORS.UNKNOWN_ACTION.code,
     };
+  }
+  if (message.code === ERRORS.WRONG_ETMA_ADDRESS.code && message.params?.etma_url) {
+    return wrongEtmaAddressProblem(message.params);
   }
   return {
     text: String(message.message || "The eTMA Helper program refused the request."),
@@ -138,4 +193,29 @@ export function asProblem(error) {
   return error instanceof HelperError
     ? error.problem
     : { text: `Something went wrong in the extension: ${error?.message ?? error}` };
+}
+
+/**
+ * The helper's answer to "Test connection" (`check_etma`), in words for the options page: one of
+ * four, each saying what to do next. `link` is the eTMA address to open and log in at, when the
+ * tutor needs to.
+ * @param {{verdict?: string, etma_url?: string, problem?: string, page_url?: string}} data
+ * @returns {{verdict: string, text: string, link?: string}}
+ */
+export function connectionWords({ verdict, etma_url: address = "", problem = "", page_url: page = "" } = {}) {
+  switch (verdict) {
+    case "ok":
+      return { verdict, text: `Reachable, and you are logged in to eTMA: ${page || address} has the admin (EAB) tab's search form.` };
+    case "needs_login":
+      return { verdict, link: address,
+        text: `eTMA is reachable, but you need to log in to eTMA in this browser first: open ${address}, log in as usual, then test again.` };
+    case "not_etma":
+      return { verdict,
+        text: `This is not eTMA's admin page: ${address} ${problem}. Use the address of the eTMA page whose admin (EAB) tab asks for a module code and a student PI.` };
+    case "unreachable":
+      return { verdict,
+        text: `eTMA cannot be reached: ${address} ${problem}. Check the address for typing mistakes, and that this computer is online (and on the university's network, if your eTMA needs it).` };
+    default:
+      return { verdict: "unknown", text: `The eTMA Helper program gave an answer this extension does not know (${String(verdict).slice(0, 40)}). Update it, then test again.` };
+  }
 }

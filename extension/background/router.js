@@ -12,10 +12,11 @@
  */
 import "../lib/protocol.js";
 import { api } from "./browser-api.js";
+import { checkEtmaAddress } from "./connection-check.js";
 import { cancelJob, jobById, latestJobFor, newestJob, restored, snapshot, startJob } from "./jobs.js";
 import { syncOscarPages } from "./oscar-pages.js";
 import { helperStatus, nextId, request, requireAction } from "./port.js";
-import { asProblem, helperErrorProblem } from "./problems.js";
+import { asProblem, helperErrorProblem, noEtmaAddressProblem } from "./problems.js";
 import { saveJobsSoon } from "./saved-jobs.js";
 import { loadSettings } from "./settings.js";
 import { follow, originOf, tabShows, watcherOf } from "./watchers.js";
@@ -140,6 +141,34 @@ const ROUTES = {
       }),
     },
     handler: (message, { route }) => relayToHelper(message, route.actions),
+  },
+  openFromPage: {
+    // An OSCAR page's next steps: the eTMA address in a new tab (to log in again), or a
+    // student's folder (or the page's module and assignment's) on the desktop: the helper's own
+    // path, named by module, assignment and PI, never by a path from the page.
+    from: TAB,
+    actions: {
+      open: (message) => ({
+        what: "folder",
+        ...(typeof message.module === "string" && PATTERNS.module.test(message.module)
+          ? { module: message.module.toUpperCase() } : {}),
+        ...(typeof message.assignment === "string" && PATTERNS.assignment.test(message.assignment)
+          ? { assignment: message.assignment } : {}),
+        ...(typeof message.pi === "string" && PATTERNS.pi.test(message.pi) ? { pi: message.pi.toUpperCase() } : {}),
+      }),
+    },
+    handler: async (message, { page, route }) => {
+      if (message.what === "folder") return relayToHelper({ ...message, action: "open" }, route.actions);
+      if (message.what !== "etma") return { error: { text: "Unknown request." } };
+      const { etmaUrl } = await loadSettings();
+      if (!/^https?:\/\//i.test(etmaUrl || "")) return { error: noEtmaAddressProblem() };
+      await api.tabs.create({ url: etmaUrl, openerTabId: page.tabId, active: true });
+      return { opened: "eTMA" };
+    },
+  },
+  checkEtma: {
+    from: EXTENSION_PAGE,
+    handler: ({ etmaUrl }) => checkEtmaAddress(etmaUrl),
   },
   oscarPagesChanged: {
     from: EXTENSION_PAGE,

@@ -18,10 +18,8 @@
   const { findModuleAndAssignment } = oscar.reading;
   const { part, showMessage, showProblem, updateButtons } = oscar.toolbar;
   const { paintRow } = oscar.rows;
-  const { ask, plural, FINISHED_STATES, countWords } = globalThis.etmaShared;
-
-  /** A student in one of these has finished; a cancelled one has not: it is counted apart. */
-  const FINISHED = new Set(FINISHED_STATES);
+  const { FINISHED, progressWords, jobWords, summaryHeadline, tidyName } = oscar.words;
+  const { ask, plural, countWords } = globalThis.etmaShared;
 
   /** Ask the background; if it is gone (the extension was updated), say how to get it back. */
   const send = (message) =>
@@ -39,10 +37,24 @@
       showMessage("The module code (such as TM351) was not found on this page.", { kind: "error" });
       return;
     }
-    showMessage(`Asking the eTMA Helper program for ${plural(pis.length, "student")}…`);
-    const answer = await send({ type: "startJob", action, module, assignment, pis });
+    showMessage(`Asking the eTMA Helper program for ${plural(pis.length, "student")}…`,
+      { announce: jobWords(action, pis.length) });
+    const answer = await send({ type: "startJob", action, module, assignment, pis, names: namesOf(pis) });
     if (answer?.job) adopt(answer.job);
     if (answer?.error) onJobError({ jobId: answer.job?.id ?? null, error: answer.error, job: answer.job });
+  }
+
+  /**
+   * The students' names as OSCAR's table shows them, by PI, for the helper's records and codes
+   * table: read from the name column (by meaning, as the PI is), tidied to what the helper takes.
+   */
+  function namesOf(pis) {
+    const names = {};
+    for (const pi of pis) {
+      const name = tidyName(oscar.results.oscarName(pi));
+      if (name) names[pi] = name;
+    }
+    return names;
   }
 
   async function cancel() {
@@ -71,11 +83,13 @@
     const isNew = page.job?.id !== job.id;
     const pis = job.pis || [];
     if (isNew) {
-      page.job = { id: job.id, action: job.action, total: 0, running: false, pis,
-        keys: new Set(pis.map((pi) => pi.toUpperCase())), finished: new Set(), cancelled: new Set() };
+      page.job = { id: job.id, action: job.action, total: 0, running: false, accepted: false, pis,
+        keys: new Set(pis.map((pi) => pi.toUpperCase())), finished: new Set(), cancelled: new Set(),
+        summary: null };
     }
     page.job.total = job.total || pis.length || 0;
     page.job.running = job.running;
+    page.job.accepted ||= Boolean(job.accepted);
     for (const record of Object.values(job.students || {})) rememberRecord(record, job.action);
     if (job.summary) showSummary(job.summary);
     else if (job.error) showProblem(job.error);
@@ -86,7 +100,12 @@
 
   function onJobError({ jobId, error, job }) {
     if (job) adopt(job);
-    if (page.job && jobId != null && jobId === page.job.id) page.job.running = false;
+    if (page.job && jobId != null && jobId === page.job.id) {
+      page.job.running = false;
+      // A job stopped before its first student (a wrong eTMA address, say): nothing ran, so
+      // the page shows no "0 of 30 finished", only the problem and its fix.
+      if (page.job.finished.size === 0) page.job.accepted = false;
+    }
     updateButtons();
     showProblem(error);
     scheduleRender();
@@ -94,12 +113,20 @@
 
   /** The message line at a job's end: counts, where the files and codes are, and how they got there. */
   function showSummary(summary) {
+    if (page.job) {
+      page.job.summary = summary;
+      page.job.accepted = true;
+    }
     const counts = summary.counts || {};
     const parts = countWords(counts).map((part) => part.text);
     const where = [];
     if (summary.action !== "codes" && summary.folder) where.push(`files in ${summary.folder}`);
     if (summary.codes_csv) where.push(`codes in ${summary.codes_csv}`);
-    let text = parts.join(", ") + (where.length ? ` — ${where.join(", ")}` : "");
+    const headline = summaryHeadline(summary, page.job?.total ?? 0);
+    // A finished job's headline is its counts; the others say the counts after it.
+    let text = summary.outcome === "finished" || !summary.outcome ? headline.replace(/\.$/, "")
+      : `${headline} ${parts.join(", ")}`;
+    if (where.length) text += ` — ${where.join(", ")}`;
     // How the files got to the folder the summary names, when not simply fetched now.
     const how = summary.how || {};
     const copiedFrom = Array.isArray(summary.copied_from) ? summary.copied_from : [];
@@ -108,24 +135,17 @@
     if (how.fetched_again) notes.push(`${plural(how.fetched_again, "student")} fetched again (the earlier download elsewhere was missing or changed)`);
     if (how.already_downloaded) notes.push(`${plural(how.already_downloaded, "student")} already there from an earlier run`);
     if (notes.length) text += `. ${notes.join("; ")}.`;
-    let kind = counts.failed ? "error" : "done";
-    if (summary.outcome === "disk_full") {
-      text = `Stopped: ${summary.stopped_because || "the disk is nearly full."} ${text}`;
-      kind = "error";
-    } else if (summary.outcome === "needs_login") {
-      text = `Log in to eTMA again, then run the same job to finish the rest. ${text}`;
-      kind = "error";
-    } else if (summary.outcome === "cancelled") {
-      text = `Cancelled. ${text}`;
-    }
-    showMessage(text, { kind });
+    const stopped = summary.outcome === "disk_full" || summary.outcome === "needs_login";
+    const kind = counts.failed || stopped ? "error" : "done";
+    showMessage(text, { kind, announce: headline });
   }
 
   /** A message the helper sent about a job; only the job this page follows is painted. */
   function onHelperMessage({ jobId, message }) {
     if (!message || !page.job || jobId !== page.job.id) return;
-    if (message.type === "reply" && message.status === "ok" && Number.isInteger(message.data?.total)) {
-      page.job.total = message.data.total;
+    if (message.type === "reply" && message.status === "ok") {
+      page.job.accepted = true;
+      if (Number.isInteger(message.data?.total)) page.job.total = message.data.total;
     } else if (message.type === "progress") {
       rememberRecord(message.data, page.job.action);
     } else if (message.type === "summary") {
@@ -174,15 +194,12 @@
       const finished = Math.min(page.job.finished.size, total);
       bar.max = total;
       bar.value = finished;
-      if (words.textContent !== progressWords(page.job, finished)) words.textContent = progressWords(page.job, finished);
+      const { running, accepted, cancelled } = page.job;
+      const now = progressWords({ total: page.job.total, running, accepted, finished, cancelled: cancelled.size });
+      if (words.textContent !== now) words.textContent = now;
     }
+    oscar.results.update();
     updateButtons();
-  }
-
-  /** "120 of 300" while running, "120 of 300 finished" after; cancelled students are named apart. */
-  function progressWords(job, finished) {
-    const cancelled = job.cancelled.size ? `, ${job.cancelled.size} cancelled` : "";
-    return `${finished} of ${job.total}${job.running ? "" : " finished"}${cancelled}`;
   }
 
   oscar.jobs = Object.freeze({ send, start, cancel, adopt, onJobError, onHelperMessage });

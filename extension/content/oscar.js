@@ -10,9 +10,11 @@
  *   lib/shared.js      asking the background, counts in words (globalThis.etmaShared)
  *   content/state.js   the page state and the guards; opens globalThis.etmaOscar
  *   content/reading.js reading OSCAR's markup: the table, PIs, names, code fields, module
- *   content/toolbar.js the toolbar in its closed shadow root, the message line
+ *   content/words.js   what the page says, from the records alone (rows, counts, progress)
+ *   content/toolbar.js the toolbar in its closed shadow root, the message line, the announcer
  *   content/rows.js    the rows' cells, (re-)enhancing the table, the selection
  *   content/fill.js    Fill codes: the preview panel and writing codes into OSCAR's fields
+ *   content/results.js live counts, Show problems only, nothing-submitted list, next steps
  *   content/jobs.js    starting, cancelling and following jobs; progress; the summary
  *   content/oscar.js   this file
  * Each file adds one frozen part to globalThis.etmaOscar (oscar.state, oscar.reading, …), reads
@@ -39,8 +41,12 @@
  * styles, never read back); the row checkbox has class etma-helper-select, the header's
  * etma-helper-select-all; the status cell class etma-helper-status; the toolbar is
  * #etma-helper-toolbar with a closed shadow root holding [data-action=select-all|select-none|
- * download|codes|fill|cancel], [data-role=count], [data-role=progress], [data-role=progress-text]
- * and [data-role=message]. The fill preview is [data-role=fill-panel], one [data-fill-pi=PI] row
+ * download|codes|fill|cancel|problems-only], [data-role=count], [data-role=progress],
+ * [data-role=progress-text], [data-role=counts] (one [data-state] span per count),
+ * [data-role=message], [data-role=announce] (the live region), [data-role=next-steps] holding
+ * [data-action=login-etma|run-again|retry-failed] and [data-role=not-submitted] (the list). A
+ * finished row's status cell has span.etma-helper-detail and button.etma-helper-open; with
+ * "Show problems only" the table has data-etma-filter="problems". The fill preview is [data-role=fill-panel], one [data-fill-pi=PI] row
  * per field, input[data-role=replace] on rows whose field holds the user's own text, and
  * [data-action=fill-confirm|fill-cancel]. A closed root is out of a page script's reach, and so
  * out of Selenium's execute_script (the page's world); WebDriver itself reaches it (chromedriver's
@@ -57,7 +63,7 @@
   const { findModuleAndAssignment } = oscar.reading;
   const { showMessage, showProblem } = oscar.toolbar;
   const rows = oscar.rows;
-  const { fill, jobs } = oscar;
+  const { fill, jobs, results } = oscar;
   const { api } = globalThis.etmaShared;
 
   const OWN_SELECTOR = `.${OWN_CELL}, #${TOOLBAR_ID}`;
@@ -75,6 +81,10 @@
         jobs.start(action).catch(guard(() => showMessage("The job could not be started.", { kind: "error" })));
         break;
       case "cancel": jobs.cancel().catch(() => {}); break;
+      case "problems-only": results.toggleProblemsOnly(); break;
+      case "login-etma": results.openEtma().catch(() => {}); break;
+      case "run-again": results.runAgain(); break;
+      case "retry-failed": results.retryFailed(); break;
       case "fill": fill.open(); break;
       case "fill-confirm": fill.confirm(); break;
       case "fill-cancel": fill.close(); break;
@@ -145,6 +155,11 @@
   function wire() {
     document.addEventListener("click", guard(trustedOnly((event) => {
       const target = event.target;
+      if (target instanceof HTMLButtonElement && target.classList.contains("etma-helper-open")) {
+        const key = rows.studentAt(target);
+        if (key) results.openFolder(key).catch(() => {});
+        return;
+      }
       if (!(target instanceof HTMLInputElement)) return;
       if (target.classList.contains("etma-helper-select")) rows.onRowCheckboxClick(target, event);
       else if (target.classList.contains("etma-helper-select-all")) rows.onSelectAllBoxClick();

@@ -1,8 +1,9 @@
 /*
  * eTMA Helper on the OSCAR page — the rows and the selection: a checkbox cell and a status cell on
  * every student row, a select-all box in the header, padding on other rows; (re-)attaching them
- * whenever the table is found or re-rendered; painting a row's state; and which students are
- * selected. The selection lives in this script's memory (page.selected, keyed by the PI read when
+ * whenever the table is found or re-rendered; painting a row's state (its words, a detail line
+ * with the reason or folder as text, and a finished row's "Open folder" button, pressed only by
+ * the tutor's real click: content/oscar.js); and which students are selected. The selection lives in this script's memory (page.selected, keyed by the PI read when
  * the row was enhanced), never in a box's `checked` or an attribute the page could set.
  *
  * Speed: a 2,000-row table is enhanced in one pass that only writes (cells are cloned from
@@ -16,47 +17,31 @@
   const { OWN_CELL, page, ownCells, keyOf, guard } = oscar.state;
   const { piOfRow, nameOfRow, findStudentTable } = oscar.reading;
   const { element } = globalThis.etmaDom;
-  const { plural } = globalThis.etmaShared;
+  const { statusWords, detailWords } = oscar.words;
 
-  /** What a row's status cell says for its latest record. */
-  function statusWords(record) {
-    if (!record) return "";
-    switch (record.state) {
-      case "queued": return "Queued";
-      case "working": return "Working…";
-      case "done": {
-        if (record.action === "codes") return record.code ? `Code ${record.code}` : "Done – no code shown";
-        const count = record.files_total ?? record.files?.length ?? 0;
-        const files = `Done – ${plural(count, "file")}`;
-        return record.code ? `${files} · Code ${record.code}` : files;
-      }
-      case "not_submitted": {
-        // Not a failure: eTMA shows no submission, and any code it shows is still the tutor's to use.
-        const words = record.late ? "Nothing submitted (marked late)" : "Nothing submitted";
-        return record.code ? `${words} · Code ${record.code}` : words;
-      }
-      case "failed": {
-        const failed = `Failed: ${record.reason || "no reason given"}`;
-        return record.code ? `${failed} · Code ${record.code}` : failed;
-      }
-      case "needs_login": return "Log in to eTMA again";
-      case "cancelled": return "Cancelled";
-      // A state a newer helper added: final, neither done nor failed, said by the helper's reason.
-      default: return record.reason ? String(record.reason) : "";
-    }
-  }
-
-  /** Show a row's latest record: its state attribute and its words. Never touches the page's fields. */
+  /**
+   * Show a row's latest record: its state attribute, its words, its detail line (the reason and
+   * the folder as text a keyboard or screen-reader user reaches) and, for a finished download,
+   * its "Open folder" button. Never touches the page's fields.
+   */
   function paintRow(row, record) {
     const state = record?.state && record.state !== "idle" ? record.state : "idle";
     if (row.dataset.etmaState !== state) row.dataset.etmaState = state;
-    const status = ownCells.get(row)?.status;
-    if (!status) return;
+    const cells = ownCells.get(row);
+    if (!cells) return;
     const words = statusWords(record);
-    const text = status.firstChild;
-    if (text.textContent !== words) text.textContent = words;
-    const detail = [record?.reason, record?.folder].filter(Boolean).join(" — ");
-    if (detail) status.title = detail; else if (status.hasAttribute("title")) status.removeAttribute("title");
+    if (cells.words.textContent !== words) cells.words.textContent = words;
+    const detail = detailWords(record);
+    if (cells.detail.textContent !== detail) cells.detail.textContent = detail;
+    // The full path for a mouse user; the same facts are in the detail line as text.
+    const full = [record?.reason, record?.folder].filter(Boolean).join(" — ");
+    if (full) cells.status.title = full; else if (cells.status.hasAttribute("title")) cells.status.removeAttribute("title");
+    const openable = state === "done" && Boolean(record?.folder);
+    if (cells.open.hidden === openable) cells.open.hidden = !openable;
+    if (openable) {
+      const label = `Open the folder with ${nameOfRow(row, page.columns, keyOf.get(row) || "")}'s files`;
+      if (cells.open.getAttribute("aria-label") !== label) cells.open.setAttribute("aria-label", label);
+    }
   }
 
   // Cells are cloned from these: cloning is cheaper than building and setting attributes each time.
@@ -68,7 +53,9 @@
     })(),
     statusCell: (() => {
       const cell = element("td", { class: `${OWN_CELL} etma-helper-status` });
-      cell.append(element("span", { class: "etma-helper-words" }));
+      cell.append(element("span", { class: "etma-helper-words" }),
+        element("span", { class: "etma-helper-detail" }),
+        element("button", { type: "button", class: "etma-helper-open", hidden: "" }, "Open folder"));
       return cell;
     })(),
     padStart: element("td", { class: `${OWN_CELL} etma-helper-pad-start` }),
@@ -106,9 +93,10 @@
       const box = select.firstChild;
       box.setAttribute("aria-label", `Select ${nameOfRow(row, page.columns, pi)} (${pi})`);
       const status = templates.statusCell.cloneNode(true);
+      const [words, detail, open] = status.children;
       row.insertBefore(select, row.firstChild);
       row.append(status);
-      cells = { select, box, status };
+      cells = { select, box, status, words, detail, open };
       ownCells.set(row, cells);
     }
     keyOf.set(cells.box, key);
@@ -130,6 +118,7 @@
     if (!found) return false;
     const { table, header, columns } = found;
     page.table = table;
+    if (page.problemsOnly) table.dataset.etmaFilter = "problems"; // again after a re-render
     page.columns = columns;
     if (!page.toolbar) page.toolbar = oscar.toolbar.build();
     if (page.toolbar.nextElementSibling !== table || !page.toolbar.isConnected) table.before(page.toolbar);

@@ -22,7 +22,12 @@
     /** upper-case PIs, in table order */ order: [],
     /** upper-case PIs the user ticked */ selected: new Set(),
     /** upper-case PI → latest student record and the action it came from */ records: new Map(),
-    /** the job this page follows: {id, action, total, running, pis, keys, finished, cancelled} */ job: null,
+    /**
+     * the job this page follows: {id, action, total, running, accepted, pis, keys, finished,
+     * cancelled, summary}
+     */
+    job: null,
+    /** "Show problems only": rows whose job went well are hidden */ problemsOnly: false,
     lastClickedPi: null,
     contextPi: null,
     toolbar: null,

@@ -16,7 +16,8 @@
   // Quiet, like OSCAR's own grey-and-blue tables: a thin border, a light band, one accent colour.
   const TOOLBAR_CSS = `
     :host { all: initial; display: block; margin: 0.6em 0; font: 13px/1.4 Verdana, Arial, sans-serif;
-            color: #1b1b1b; }
+            color: #1b1b1b; position: sticky; top: 0; z-index: 1000; background: #fff;
+            box-shadow: 0 2px 3px rgba(0, 0, 0, 0.12); }
     .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 0.45em 0.6em; padding: 0.45em 0.6em;
            border: 1px solid #9aa8b6; background: #eef2f6; }
     .title { font-weight: bold; color: #0a3d6e; margin-right: 0.2em; }
@@ -37,6 +38,21 @@
     [data-role="message"]:empty { display: none; }
     [data-role="message"][data-kind="error"] { color: #8f1010; border-left-color: #a11; background: #fdf3f3; }
     [data-role="message"][data-kind="done"] { color: #17532a; border-left-color: #17632a; background: #f2f8f3; }
+    button[aria-pressed="true"] { background: #0a3d6e; color: #fff; border-color: #0a3d6e; }
+    [data-role="counts"] { display: inline-flex; gap: 0.6em; font-variant-numeric: tabular-nums; }
+    [data-role="counts"]:empty { display: none; }
+    [data-role="counts"] [data-state="done"] { color: #17632a; }
+    [data-role="counts"] [data-state="failed"], [data-role="counts"] [data-state="needs_login"] { color: #8f1010; }
+    [data-role="counts"] [data-state="not_submitted"] { color: #5a4a00; }
+    [data-role="counts"] [data-state][data-zero] { color: #4a5866; }
+    .steps { display: flex; flex-wrap: wrap; gap: 0.5em; margin-top: 0.35em; }
+    .steps:empty, .steps[hidden] { display: none; }
+    .list-box { margin-top: 0.35em; border: 1px solid #9aa8b6; background: #fff; padding: 0.3em 0.6em; }
+    .list-box[hidden] { display: none; }
+    .list-box summary { cursor: pointer; color: #5a4a00; font-weight: bold; }
+    .list-box ul { margin: 0.3em 0; padding-left: 1.4em; max-height: 10em; overflow: auto; }
+    .announce { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+                white-space: nowrap; }
     code { user-select: all; font: 12px ui-monospace, Menlo, Consolas, monospace; background: #fff;
            border: 1px solid #b8c4d0; padding: 0 0.3em; color: #1b1b1b; }
     .panel { margin-top: 0.35em; border: 1px solid #9aa8b6; background: #fff; padding: 0.5em 0.7em; }
@@ -79,10 +95,19 @@
       button("fill", "Fill codes", { disabled: "",
         "aria-label": "Fill the fetched confirmation codes into OSCAR's code fields" }),
       button("cancel", "Cancel", { disabled: "", "aria-label": "Cancel the running job" }),
+      button("problems-only", "Show problems only", { "aria-pressed": "false",
+        title: "Hide the students whose job went well; show them again with a second press" }),
       progressBox,
+      element("span", { "data-role": "counts" }),
     );
+    // The message line is read when reached; the start and end of a job, and problems, are
+    // said once through the announcer (a polite live region), so nothing is read twice.
     root.append(element("style", {}, TOOLBAR_CSS), bar,
-      element("div", { "data-role": "message", role: "status", "aria-live": "polite" }),
+      element("div", { "data-role": "message" }),
+      element("div", { class: "steps", "data-role": "next-steps", role: "group",
+        "aria-label": "What to do next" }),
+      element("details", { class: "list-box", "data-role": "not-submitted", hidden: "" }),
+      element("div", { class: "announce", "data-role": "announce", role: "status", "aria-live": "polite" }),
       element("div", { class: "panel", "data-role": "fill-panel", role: "dialog",
         "aria-label": "Fill confirmation codes", hidden: "" }));
     // Later files, reached when the user acts: every file is loaded by then.
@@ -106,11 +131,20 @@
    * Show a line under the toolbar. `command`, if it appears in the text, is shown as code the
    * user can select with one click.
    */
-  function showMessage(text, { kind = "info", command = "" } = {}) {
+  function showMessage(text, { kind = "info", command = "", announce = kind === "error" ? text : "" } = {}) {
     const line = part('[data-role="message"]');
     if (!line) return;
     line.dataset.kind = kind;
     withCommand(line, text, command);
+    if (announce) say(announce);
+  }
+
+  /** Say `text` once to a screen reader, through the toolbar's polite live region. */
+  function say(text) {
+    const announcer = part('[data-role="announce"]');
+    if (!announcer) return;
+    // The same words twice in a row are a change too, so they are said again.
+    announcer.textContent = announcer.textContent === text ? `${text}\u00a0` : text;
   }
 
   function showProblem(problem) {
@@ -125,10 +159,24 @@
   /** Enable the buttons that make sense now: start or cancel, and fill once there are codes. */
   function updateButtons() {
     const running = Boolean(page.job?.running);
+    const focused = page.shadow?.activeElement ?? null;
     for (const action of ["download", "codes"]) part(`[data-action="${action}"]`)?.toggleAttribute("disabled", running);
     part('[data-action="cancel"]')?.toggleAttribute("disabled", !running);
     part('[data-action="fill"]')?.toggleAttribute("disabled", rowsWithCodes().length === 0);
+    if (focused?.disabled) keepFocus(running);
   }
 
-  oscar.toolbar = Object.freeze({ build, part, showMessage, showProblem, rowsWithCodes, updateButtons });
+  /**
+   * The focused button was just disabled (Download once the job starts, Cancel once it ends):
+   * keep the keyboard user on the toolbar, on what they would press next.
+   */
+  function keepFocus(running) {
+    const next = running ? part('[data-action="cancel"]')
+      : part('[data-role="next-steps"] button') ?? part(`[data-action="${page.job?.action || "download"}"]`);
+    next?.focus();
+  }
+
+  oscar.toolbar = Object.freeze({
+    build, part, showMessage, showProblem, say, rowsWithCodes, updateButtons, keepFocus,
+  });
 })();

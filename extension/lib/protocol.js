@@ -44,6 +44,7 @@
       NEEDS_LOGIN: { code: 14, params: [] },
       SEARCH_FORM_MISSING: { code: 15, params: [] },
       DISK_FULL: { code: 16, params: ["folder"] },
+      WRONG_ETMA_ADDRESS: { code: 17, params: ["etma_url", "problem", "verdict"] },
     },
 
     /** Every state a student of a job can be in, in the order a job moves through them. */

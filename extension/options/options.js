@@ -2,9 +2,12 @@
  * The options page. Browser-side settings (the eTMA address, the user's own OSCAR pages) sync
  * through storage.sync; the helper's own settings (download folder, concurrency, site profile) are
  * read and changed through the helper's `settings` action, which checks every change.
- * Test hooks: #etma-url + #status, #oscar-patterns + #oscar-status, #download-root, #concurrency,
- * #profile, #helper-save, #helper-status, .field-error[data-for=download_root|concurrency|profile],
- * #helper-banner[data-state=checking|connected|problem].
+ * Test hooks: #etma-url + #status, #test-connection + #connection[data-verdict=testing|ok|
+ * needs_login|not_etma|unreachable|invalid|problem] (+ #etma-login-link), #first-run (shown while no
+ * eTMA address is set), #oscar-patterns + #oscar-status, #download-root, #concurrency, #advanced
+ * (the fold holding #profile), #helper-save, #helper-status,
+ * .field-error[data-for=download_root|concurrency|profile],
+ * #helper-banner[data-state=checking|connected|problem] (a command in it has a Copy button).
  * A module (options.html loads it with type="module"): the shared lib/ files are classic scripts
  * imported for their effect, each setting one namespace on globalThis.
  */
@@ -64,8 +67,59 @@ $("settings").addEventListener("submit", (event) => {
       return;
     }
     await api.storage.sync.set({ etmaUrl: address.href });
-    say("status", "Saved.");
+    say("status", "Saved. Test connection checks it.");
+    $("first-run").hidden = true;
   }).catch((error) => say("status", `Not saved: ${error?.message ?? error}`, true));
+});
+
+// --- Test connection ------------------------------------------------------------------------------
+
+/** Show the answer to Test connection: its words, and a link to log in when that is the fix. */
+function showConnection(verdict, text, link = "") {
+  const line = $("connection");
+  line.hidden = false;
+  line.dataset.verdict = verdict;
+  line.replaceChildren(text);
+  if (link && /^https?:\/\//.test(link)) {
+    line.append(" ", element("a", { href: link, target: "_blank", rel: "noopener", id: "etma-login-link" },
+      "Log in to eTMA"));
+  }
+}
+
+$("test-connection").addEventListener("click", () => {
+  const field = $("etma-url");
+  let address;
+  try {
+    address = new URL(field.value.trim());
+  } catch {
+    showConnection("invalid", "Type the eTMA address first: it starts with https://.");
+    return;
+  }
+  if (!["http:", "https:"].includes(address.protocol)) {
+    showConnection("invalid", "The address must start with http:// or https://.");
+    return;
+  }
+  // Asked for straight away: the browser grants permissions only while handling the click.
+  const allowed = api.permissions.request({ origins: [hostPermissionFor(address.href)] });
+  const button = $("test-connection");
+  button.disabled = true;
+  showConnection("testing", `Testing ${address.href}…`);
+  allowed.then(async (granted) => {
+    if (!granted) {
+      showConnection("invalid", `The browser was not allowed to use ${address.host}, so the extension cannot pass on your eTMA login. Test again and allow it.`);
+      return;
+    }
+    // The address as typed, saved or not: the tutor may test before saving.
+    const answer = await ask({ type: "checkEtma", etmaUrl: address.href });
+    if (answer?.error) {
+      const line = $("connection");
+      showConnection("problem", "");
+      withCommand(line, answer.error.text, answer.error.command ?? "");
+      return;
+    }
+    showConnection(answer.words.verdict, answer.words.text, answer.words.link);
+  }).catch((error) => showConnection("problem", `Not tested: ${error?.message ?? error}`))
+    .finally(() => { button.disabled = false; });
 });
 
 // --- OSCAR pages ------------------------------------------------------------------------------------
@@ -127,6 +181,9 @@ function showFieldError(field, text) {
   const line = document.querySelector(`.field-error[data-for="${field}"]`);
   const input = $(field.replace("_", "-"));
   if (!line || !input) return false;
+  // A field under the Advanced fold is shown with its error.
+  const fold = input.closest("details");
+  if (fold) fold.open = true;
   line.textContent = text;
   input.setAttribute("aria-invalid", "true");
   input.focus();
@@ -230,6 +287,9 @@ showBuiltInPatterns();
 packagedDefaults().then((defaults) => api.storage.sync.get(defaults)).then((saved) => {
   $("etma-url").value = saved.etmaUrl;
   $("oscar-patterns").value = (saved.oscarPatterns ?? []).join("\n");
-  if (!saved.etmaUrl) say("status", "Not set yet: enter your eTMA address and press Save.", true);
+  if (!saved.etmaUrl) {
+    say("status", "Not set yet: enter your eTMA address and press Save.", true);
+    $("first-run").hidden = false;
+  }
 });
 loadHelperSettings();

@@ -2,16 +2,18 @@
  * The toolbar popup: is the helper there and which version, the running job's progress (from the
  * background's state), the helper's recent jobs, and buttons that open the results.
  * Test hooks: #helper[data-state=checking|connected|problem], #etma-address (shown when the eTMA
- * address is not set), #job, #recent li[data-job-id], #open-folder, #open-codes, #open-message.
+ * address is not set), #job (its state line [data-state], job-words.js's states), #recent
+ * li[data-job-id][data-state], #open-folder, #open-codes, #open-message.
  * A module (popup.html loads it with type="module"): the shared lib/ files are classic scripts
  * imported for their effect, each setting one namespace on globalThis.
  */
 import "../lib/protocol.js";
 import "../lib/dom.js";
 import "../lib/shared.js";
+import { factsOfJob, jobVerdict } from "./job-words.js";
 
 const { element, withCommand } = globalThis.etmaDom;
-const { api, ask, plural, FINISHED_STATES, countWords } = globalThis.etmaShared;
+const { api, ask, FINISHED_STATES, countWords } = globalThis.etmaShared;
 const REFRESH_MS = 1000;
 const RECENT_LIMIT = 5;
 
@@ -57,32 +59,31 @@ function countsLine(counts) {
   return line;
 }
 
+/** The job the background shows as current (its snapshot), for the recent list to agree with. */
+let currentJob = null;
+
 function showJob(job) {
+  currentJob = job;
   if (!job) {
     jobBox.replaceChildren(element("p", { class: "muted" }, "No job since the browser started."));
     return false;
   }
   latestModule = job.module || latestModule;
-  const records = Object.values(job.students ?? {});
-  const counts = {};
-  for (const record of records) counts[record.state] = (counts[record.state] ?? 0) + 1;
+  const facts = factsOfJob(job);
   // Cancelled students are not finished: they are counted apart.
-  const finished = FINISHED_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-  const cancelled = counts.cancelled ?? 0;
-  const total = job.total || records.length || 0;
+  const finished = FINISHED_STATES.reduce((sum, state) => sum + (facts.counts[state] ?? 0), 0);
+  const total = facts.total;
   const title = element("p", {}, `${actionWords(job.action)} · ${job.module}${job.assignment ? ` ${job.assignment}` : ""}`);
   const progress = element("progress", { max: String(Math.max(total, 1)), value: String(Math.min(finished, total)),
     "aria-label": "Progress of the current job" });
-  const cancelledWords = cancelled ? `, ${cancelled} cancelled` : "";
-  let state = `Finished: ${plural(total, "student")}`;
-  if (job.running) state = `${finished} of ${plural(total, "student")} finished${cancelledWords}`;
-  else if (job.error) state = "Stopped";
-  else if (cancelled || job.summary?.outcome === "cancelled") {
-    state = `Cancelled: ${finished} of ${plural(total, "student")} finished${cancelledWords}`;
-  } else if (job.summary?.outcome === "disk_full") state = "Stopped: the disk is nearly full";
-  else if (job.summary?.outcome === "needs_login") state = "Stopped: log in to eTMA again, then run it again";
-  const parts = [title, progress, element("p", { class: "muted" }, state), countsLine(job.summary?.counts ?? counts)];
-  if (job.error) parts.push(element("p", { class: "failed" }, job.error.text));
+  const verdict = jobVerdict(facts);
+  const parts = [title, progress, element("p", { class: "muted", "data-state": verdict.state }, verdict.text),
+    countsLine(facts.counts)];
+  if (job.error) {
+    const why = element("p", { class: "failed" });
+    withCommand(why, job.error.text, job.error.command ?? "");
+    parts.push(why);
+  }
   if (job.summary?.stopped_because) parts.push(element("p", { class: "failed" }, String(job.summary.stopped_because)));
   jobBox.replaceChildren(...parts);
   return Boolean(job.running);
@@ -117,15 +118,21 @@ async function showRecentJobs() {
   if (!latestModule) latestModule = list[0].module || "";
   recentList.replaceChildren(...list.map((job) => {
     const item = element("li", { "data-job-id": String(job.job_id) });
-    const running = answer.data.running === job.job_id;
-    const outcome = running ? "running" : job.outcome ?? "stopped";
+    // The job the popup shows as current is told from the same facts, so the two always agree;
+    // any other from the helper's ledger.
+    const facts = currentJob && String(currentJob.id) === String(job.job_id)
+      ? factsOfJob(currentJob)
+      : { running: answer.data.running === job.job_id, outcome: job.outcome ?? null,
+        counts: job.counts ?? {}, total: job.total ?? 0 };
+    const verdict = jobVerdict(facts);
+    item.dataset.state = verdict.state;
     item.append(
       element("span", { class: "what" }, `${job.module}${job.assignment ? ` ${job.assignment}` : ""} · ${actionWords(job.action).toLowerCase()}`),
-      element("span", { class: "when" }, `${whenWords(job.started)} · ${plural(job.total ?? 0, "student")}${outcome === "finished" ? "" : ` · ${outcome.replace("_", " ")}`}`),
+      element("span", { class: "when" }, `${whenWords(job.started)} · ${verdict.text}`),
     );
     // The same counts, in the same words, as the current job and the OSCAR page: one per line.
     const result = element("span", { class: "result" });
-    countWords(job.counts ?? {}).forEach(({ state, text }, index) => {
+    countWords(facts.counts).forEach(({ state, text }, index) => {
       if (index) result.append(element("br"));
       result.append(element("span", COUNT_CLASS[state] ? { class: COUNT_CLASS[state] } : {}, text));
     });
@@ -170,8 +177,8 @@ async function refresh() {
   showHelper(status ?? {});
   showEtmaAddress(Boolean(status?.etmaAddressMissing));
   const running = showJob(status?.job ?? null);
-  // The recent list changes when a job starts or ends, not on every tick.
-  if (running !== lastRunning || !refresh.listed) {
+  // While a job runs its entry changes every tick; otherwise the list changes when a job ends.
+  if (running || running !== lastRunning || !refresh.listed) {
     refresh.listed = true;
     await showRecentJobs();
   }

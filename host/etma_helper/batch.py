@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+from .address_check import AddressCheck, check_address, check_limits, wrong_address_error
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
 from .etma_pages import StudentPage
@@ -195,6 +196,16 @@ class BatchRunner:
         self.ledger.start_job(
             self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
         )
+        # One look at the address first: a wrong one stops the job now, every student left
+        # unfinished, instead of failing them one by one.
+        check = self._check_address()
+        if check.wrong_address and not self.cancelled.is_set():
+            self.ledger.finish_job(self.job_id, "wrong_address")
+            raise wrong_address_error(check)
+        if check.verdict == "needs_login":
+            self.login_lost.set()
+        elif check.search_form is not None:
+            self._search_form = check.search_form
         # pandas takes a noticeable moment to import: do it while the network is busy.
         threading.Thread(target=_warm_up_export, daemon=True).start()
         workers = min(self.settings.concurrency, len(job.pis))
@@ -239,6 +250,26 @@ class BatchRunner:
             copied_from=sorted(self._copied_from),
             stopped_because=disk_full_reason(self.folder) if outcome == "disk_full" else None,
         )
+
+    def _check_address(self) -> AddressCheck:
+        """Look at the eTMA address once, with short limits; a cancel cuts the look too."""
+        session = EtmaSession(
+            self.job.etma_url,
+            self.job.cookies,
+            profile=self.profile,
+            limits=check_limits(Limits.from_settings(self.settings)),
+            retries=1,
+        )
+        with self._sessions_lock:
+            self._sessions.append(session)
+        if self.cancelled.is_set():
+            session.abort()
+        try:
+            return check_address(session)
+        finally:
+            session.close()
+            with self._sessions_lock:
+                self._sessions.remove(session)
 
     def _count(self, how: str) -> None:
         with self._how_lock:

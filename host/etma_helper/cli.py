@@ -11,12 +11,13 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings, config_path
-from .errors import ProtocolError
+from .errors import ErrorCode, ProtocolError
 from .protocol import MODULE_PATTERN, check_etma_url, normalise_assignment, normalise_pi
 from .records import Job
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_LOGIN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 EXIT_DISK_FULL = 5
+EXIT_WRONG_ADDRESS = 6
 EXIT_CODES_HELP = """\
 exit codes:
   0  every student done, or with nothing submitted on eTMA
@@ -25,7 +26,8 @@ exit codes:
   3  the eTMA session ended: log in again, export fresh cookies and run the same command
      (finished students are skipped)
   4  interrupted (Ctrl-C)
-  5  the disk is nearly full: free some space and run the same command"""
+  5  the disk is nearly full: free some space and run the same command
+  6  the eTMA address is wrong or cannot be reached: nothing was fetched; check --etma-url"""
 
 THIRD_MARKING_EXIT_CODES = """\
 exit codes:
@@ -282,6 +284,17 @@ def _run_job(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     try:
         summary = runner.run()
+    except ProtocolError as err:
+        bar.close()
+        if err.code != ErrorCode.WRONG_ETMA_ADDRESS:
+            raise UsageError(err.message) from None
+        print(
+            f"etma-helper: Check the eTMA address (--etma-url): {err.params['etma_url']} "
+            f"{err.params['problem']}. Nothing was fetched ({_students(len(job.pis))} left "
+            "as they were).",
+            file=sys.stderr,
+        )
+        return EXIT_WRONG_ADDRESS
     except KeyboardInterrupt:
         runner.cancel()
         bar.close()

@@ -4,7 +4,12 @@ It reads the install receipt (what install.py wrote), checks the virtual environ
 the launcher and every browser registration (manifest file, and registry key on Windows), then
 starts the launcher exactly as each browser would - Chromium passes the extension's origin,
 Firefox the manifest's path and the add-on id - and sends a real framed ``hello`` and
-``settings`` request. Each problem comes with the command that fixes it.
+``settings`` request. Then it looks at the machine as the installer does: every browser on it
+that cannot reach the helper (installed after it, or in a Snap or Flatpak sandbox), what a
+managed PC's policies allow (NativeMessagingUserLevelHosts, NativeMessagingBlocklist and
+Allowlist, from the Linux policy folders, the Windows registry or macOS managed preferences),
+and an older manifest in a place a browser reads before this install's. Each problem comes with
+the command that fixes it, in words a tutor can follow.
 
 Standard library only, and of the package it imports only modules that are too (identity,
 locations, framing): ``install.py --doctor`` imports it from the clone, so it works when the
@@ -18,7 +23,8 @@ import base64
 import hashlib
 import json
 import os
-import shlex
+import plistlib
+import shutil
 import subprocess
 import sys
 import time
@@ -30,14 +36,25 @@ from . import PROTOCOL_VERSION
 from .framing import FrameTooLarge, TruncatedFrame, frame, read_frames
 from .identity import CHROMIUM_EXTENSION_ID, FIREFOX_EXTENSION_ID, HOST_NAME
 from .locations import (
+    BROWSERS_BY_KEY,
+    FLATPAK_FIREFOX_NOTE,
     RECEIPT_NAME,
+    SANDBOXED_REASON,
+    SNAP_FIREFOX_NOTE,
     SYSTEM,
     USER,
+    Browser,
+    Found,
     current_platform,
-    default_prefix,
     launcher_path,
+    launcher_text,
+    shell_word,
+    survey_browsers,
+    system_manifest_dirs,
+    user_manifest_dirs,
     venv_python,
 )
+from .locations import installer_command as _installer_command
 
 HELLO_TIMEOUT = 10.0
 
@@ -122,42 +139,20 @@ def parse_frames(data: bytes) -> list[dict]:
     return [json.loads(payload.decode("utf-8")) for payload in payloads]
 
 
-def _quote(text: str, platform: str) -> str:
-    """``text`` as one word of a command typed on ``platform`` (cmd.exe wants double quotes)."""
-    if platform == "win32":
-        return f'"{text}"' if any(c in text for c in ' &()^;,"') else text
-    return shlex.quote(text)
-
-
-def _same_place(a: Path, b: Path) -> bool:
-    if a == b:
-        return True
-    return a.is_absolute() and b.is_absolute() and a.resolve() == b.resolve()
-
-
 def installer_command(
     prefix: Path,
     receipt: Mapping,
     repo: Path | None,
     home: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> str:
-    """The install.py command that repairs the install in `prefix`: with its scope, and with
-    `--prefix` only when `prefix` is not where install.py would put it on the receipt's platform.
-
-    A system install is repaired with sudo on Linux and macOS; on Windows there is no sudo, and
-    the report says to use an administrator prompt instead.
-    """
+    """The install.py command that repairs the install in `prefix`, quoted for the shell of the
+    receipt's platform: with its scope, `extra` arguments, and `--prefix` only when `prefix` is
+    not where install.py would put it there (see locations.installer_command)."""
     platform = receipt.get("platform") or current_platform()
     scope = SYSTEM if receipt.get("scope") == SYSTEM else USER
-    script = _quote(str(repo / "install.py"), platform) if repo else "install.py"
-    command = f"python3 {script}"
-    if scope == SYSTEM:
-        command = f"{command} --system" if platform == "win32" else f"sudo {command} --system"
-    default = default_prefix(home or Path.home(), environ, platform, scope)
-    if not _same_place(Path(prefix), default):
-        command += f" --prefix {_quote(str(prefix), platform)}"
-    return command
+    return _installer_command(repo, platform, scope, prefix, home, environ, extra)
 
 
 @dataclass(frozen=True)
@@ -216,14 +211,30 @@ def talk_to_host(command: list[str], timeout: float = HELLO_TIMEOUT) -> Conversa
 
 def read_registry_default(hive: str, key: str) -> str | None:
     """The default value of a registry key on Windows, or None when it is missing."""
-    import winreg
+    return read_registry_values(hive, key).get("")
 
+
+def read_registry_values(hive: str, key: str) -> dict[str, object]:
+    """Every value of a registry key on Windows by name ("" is the default); {} when missing."""
+    try:
+        import winreg
+    except ImportError:  # not Windows
+        return {}
     root = {"HKCU": winreg.HKEY_CURRENT_USER, "HKLM": winreg.HKEY_LOCAL_MACHINE}[hive]
+    values: dict[str, object] = {}
     try:
         with winreg.OpenKey(root, key) as handle:
-            return winreg.QueryValueEx(handle, "")[0]
+            index = 0
+            while True:
+                try:
+                    name, value, _ = winreg.EnumValue(handle, index)
+                except OSError:
+                    break
+                values[name] = value
+                index += 1
     except OSError:
-        return None
+        return {}
+    return values
 
 
 # --- The checks ----------------------------------------------------------------------------
@@ -261,7 +272,37 @@ def _check_python(report: Report, python: Path, install: str) -> bool:
     return True
 
 
-def _check_launcher(report: Report, launcher: Path, python: Path, install: str) -> bool:
+def _check_store_python(report: Report, prefix: Path, platform: str, repo: Path | None) -> None:
+    """An install made with the Microsoft Store's Python: its files under AppData went to the
+    Store's private copy, which browsers never see, however healthy it looks from here."""
+    if platform != "win32":
+        return
+    try:
+        config = (prefix / "venv" / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return
+    made_by = next(
+        (
+            line.partition("=")[2].strip()
+            for line in config.splitlines()
+            if "=" in line and line.partition("=")[0].strip() == "home"
+        ),
+        "",
+    )
+    if "windowsapps" in made_by.lower():
+        report.add(
+            "venv Python",
+            PROBLEM,
+            f"the helper was installed with the Microsoft Store's Python ({made_by}): browsers "
+            "cannot see the files it wrote in your AppData folder",
+            "install Python from https://www.python.org/downloads/windows/, then: "
+            + _installer_command(repo, platform),
+        )
+
+
+def _check_launcher(
+    report: Report, launcher: Path, python: Path, install: str, platform: str
+) -> bool:
     if not launcher.is_file():
         report.add("launcher", PROBLEM, f"{launcher} is missing", f"reinstall: {install}")
         return False
@@ -270,10 +311,10 @@ def _check_launcher(report: Report, launcher: Path, python: Path, install: str) 
             "launcher",
             PROBLEM,
             f"{launcher} is not executable (browsers report 'Native host has exited')",
-            f"chmod +x '{launcher}', or reinstall: {install}",
+            f"chmod +x {shell_word(str(launcher), platform)}, or reinstall: {install}",
         )
         return False
-    if str(python) not in launcher.read_text(encoding="utf-8", errors="replace"):
+    if launcher.read_bytes() != launcher_text(python, platform).encode("utf-8"):
         report.add(
             "launcher",
             PROBLEM,
@@ -386,11 +427,15 @@ def diagnose(
     repo: Path | None = None,
     registry_reader: Callable[[str, str], str | None] | None = None,
     timeout: float = HELLO_TIMEOUT,
+    machine: Machine | None = None,
 ) -> Report:
-    """Check the install in `prefix` and return the report (see the module docstring)."""
+    """Check the install in `prefix` and return the report (see the module docstring).
+
+    `machine` is where to look for browsers, policies and older manifests (this computer by
+    default); `registry_reader` reads a key's default value on Windows."""
     report = Report(prefix)
     receipt_path = prefix / RECEIPT_NAME
-    installer = f"python3 {repo / 'install.py'}" if repo else "python3 install.py"
+    installer = _installer_command(repo, current_platform(sys.platform))
     try:
         receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -417,8 +462,9 @@ def diagnose(
     if scope == SYSTEM and platform == "win32":
         where += "; run the commands below from an administrator prompt"
     report.add("install", OK, where)
+    _check_store_python(report, prefix, platform, repo)
     _check_python(report, python, install)
-    _check_launcher(report, launcher, python, install)
+    _check_launcher(report, launcher, python, install, platform)
 
     registrations = receipt.get("registrations", [])
     if not registrations:
@@ -502,10 +548,288 @@ def diagnose(
         )
     if settings is not None:
         _check_download_root(report, settings)
-    for key, reason in receipt.get("skipped", []):
-        if not reason.endswith("was not found") and reason != "not in --browser":
-            report.add(key, NOTE, reason)
+    machine = machine or Machine()
+    if registry_reader is not None and machine.registry_values is read_registry_values:
+        machine = Machine(**{**machine.__dict__, "registry_values": _values_of(registry_reader)})
+    if platform == current_platform(machine.platform):
+        _check_machine(report, receipt, prefix, repo, machine)
     return report
+
+
+# --- The machine: browsers, policies, older manifests --------------------------------------
+
+
+def _proxy_installed() -> bool:
+    """Whether xdg-native-messaging-proxy, through which a Flatpak Firefox reaches helpers, is
+    installed (Debian, Fedora and Arch put it in one of these folders)."""
+    folders = ("/usr/libexec", "/usr/lib", "/usr/lib/xdg-native-messaging-proxy", "/usr/bin")
+    return shutil.which("xdg-native-messaging-proxy") is not None or any(
+        Path(folder, "xdg-native-messaging-proxy").is_file() for folder in folders
+    )
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the doctor looks, beyond the install: this computer unless a test says otherwise.
+
+    `root` is where the Linux policy folders and macOS managed preferences are found."""
+
+    home: Path = field(default_factory=Path.home)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    platform: str = sys.platform
+    which: Callable[[str], str | None] = shutil.which
+    app_exists: Callable[[str], bool] | None = None
+    root: Path = Path("/")
+    registry_values: Callable[[str, str], dict[str, object]] = read_registry_values
+    proxy_installed: Callable[[], bool] = _proxy_installed
+    user: str = field(default_factory=lambda: os.environ.get("USER", ""))
+
+    def survey(self) -> list[Found]:
+        return survey_browsers(
+            self.home,
+            self.which,
+            current_platform(self.platform),
+            self.environ,
+            self.app_exists,
+        )
+
+
+def _values_of(default_reader: Callable[[str, str], str | None]):
+    def values(hive: str, key: str) -> dict[str, object]:
+        value = default_reader(hive, key)
+        return {} if value is None else {"": value}
+
+    return values
+
+
+def _places(browser: Browser, scope: str, platform: str, machine: Machine) -> list[str]:
+    """Where the installer registers `browser` for `scope`: manifest paths, or registry keys."""
+    if platform == "win32":
+        hive = "HKLM" if scope == SYSTEM else "HKCU"
+        return [f"{hive}\\{key}\\{HOST_NAME}" for key in browser.registry_keys]
+    if scope == SYSTEM:
+        folders = system_manifest_dirs(browser, platform)
+    else:
+        folders = user_manifest_dirs(browser, machine.home, platform, machine.environ)
+    return [str(folder / f"{HOST_NAME}.json") for folder in folders]
+
+
+def _check_machine(
+    report: Report, receipt: Mapping, prefix: Path, repo: Path | None, machine: Machine
+) -> None:
+    """Every browser on the machine that cannot reach the helper, the policies of a managed
+    PC, and older manifests read before this install's."""
+    platform = receipt.get("platform") or current_platform()
+    scope = SYSTEM if receipt.get("scope") == SYSTEM else USER
+    registrations = receipt.get("registrations", [])
+    registered = {e.get("registry") or e.get("manifest") for e in registrations}
+    present = []
+    for found in machine.survey():
+        browser = found.browser
+        if not found.present:
+            continue
+        present.append(browser)
+        if not found.reachable:
+            kind = found.sandbox()
+            report.add(
+                f"{browser.name} ({kind})",
+                PROBLEM,
+                SANDBOXED_REASON.format(name=browser.name, kind=kind).split(". Install")[0],
+                f"install {browser.name} from your distribution's or the vendor's .deb/.rpm "
+                "package (or use Firefox for eTMA), then run: "
+                + installer_command(prefix, receipt, repo, extra=("--browser", browser.key)),
+            )
+            continue
+        if not registered.intersection(_places(browser, scope, platform, machine)):
+            fix = installer_command(prefix, receipt, repo, extra=("--browser", browser.key))
+            if scope == SYSTEM and not _places(browser, scope, platform, machine):
+                fix = _installer_command(repo, platform, USER, extra=("--browser", browser.key))
+                fix += " (it has no folder for every user; install it for yourself)"
+            report.add(
+                browser.name,
+                PROBLEM,
+                f"{browser.name} is on this computer but the helper is not registered with it "
+                "(installed after the helper?): there the extension would say the helper is "
+                "missing ('Specified native messaging host not found')",
+                f"register it: {fix}",
+            )
+            continue
+        if browser.key == "firefox" and not found.native:
+            if found.snap:
+                report.add("Firefox (Snap)", NOTE, SNAP_FIREFOX_NOTE)
+            elif machine.proxy_installed():
+                report.add("Firefox (Flatpak)", NOTE, FLATPAK_FIREFOX_NOTE)
+            else:
+                report.add(
+                    "Firefox (Flatpak)",
+                    PROBLEM,
+                    "Firefox is a Flatpak, and this computer lacks xdg-native-messaging-proxy, "
+                    "the service through which a Flatpak Firefox (157 or later) starts helpers",
+                    "install your distribution's xdg-native-messaging-proxy package, then run "
+                    "systemctl --user enable --now xdg-native-messaging-proxy.service and "
+                    "restart Firefox; or install Firefox from your distribution's package",
+                )
+    registered_keys = [e.get("browser") for e in registrations]
+    checked = {b.key: b for b in present}
+    checked.update({k: BROWSERS_BY_KEY[k] for k in registered_keys if k in BROWSERS_BY_KEY})
+    for browser in checked.values():
+        _check_policies(report, browser, scope, platform, prefix, receipt, repo, machine)
+    if scope == SYSTEM:
+        for key in dict.fromkeys(registered_keys):
+            if key in BROWSERS_BY_KEY:
+                _check_read_first(report, BROWSERS_BY_KEY[key], platform, prefix, machine)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The native-messaging policies a managed PC sets for one browser, and where they are."""
+
+    user_level: bool | None = None  # NativeMessagingUserLevelHosts
+    blocklist: tuple[str, ...] = ()
+    allowlist: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+def _policy_list(value: object) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(item) for item in value)
+    if isinstance(value, dict):  # the Windows registry: values named 1, 2, ...
+        return tuple(str(item) for item in value.values())
+    return ()
+
+
+def _merge(found: list[tuple[str, Mapping]]) -> Policies:
+    """Policies from several sources, the first that sets each one winning (machine-wide
+    before per-user, as Chromium ranks them)."""
+    user_level = None
+    blocklist: tuple[str, ...] = ()
+    allowlist: tuple[str, ...] = ()
+    sources = []
+    for source, values in found:
+        named = False
+        if user_level is None and "NativeMessagingUserLevelHosts" in values:
+            user_level, named = bool(values["NativeMessagingUserLevelHosts"]), True
+        if not blocklist and values.get("NativeMessagingBlocklist"):
+            blocklist, named = _policy_list(values["NativeMessagingBlocklist"]), True
+        if not allowlist and values.get("NativeMessagingAllowlist"):
+            allowlist, named = _policy_list(values["NativeMessagingAllowlist"]), True
+        if named:
+            sources.append(source)
+    return Policies(user_level, blocklist, allowlist, tuple(sources))
+
+
+def read_policies(browser: Browser, platform: str, machine: Machine) -> Policies:
+    """The native-messaging policies set for `browser` on this machine (Chromium family)."""
+    found: list[tuple[str, Mapping]] = []
+    if platform == "linux":
+        for folder in browser.policy_dirs:
+            place = machine.root / folder.lstrip("/")
+            for file in sorted(place.glob("*.json")) if place.is_dir() else []:
+                try:
+                    values = json.loads(file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(values, dict):
+                    found.append((str(file), values))
+    elif platform == "darwin" and browser.policy_domain:
+        managed = machine.root / "Library" / "Managed Preferences"
+        for file in (
+            managed / f"{browser.policy_domain}.plist",
+            managed / machine.user / f"{browser.policy_domain}.plist",
+        ):
+            try:
+                values = plistlib.loads(file.read_bytes())
+            except (OSError, ValueError, plistlib.InvalidFileException):
+                continue
+            if isinstance(values, dict):
+                found.append((str(file), values))
+    elif platform == "win32" and browser.policy_key:
+        for hive in ("HKLM", "HKCU"):
+            key = browser.policy_key
+            values = dict(machine.registry_values(hive, key))
+            for name in ("NativeMessagingBlocklist", "NativeMessagingAllowlist"):
+                listed = machine.registry_values(hive, f"{key}\\{name}")
+                if listed:
+                    values[name] = listed
+            if values:
+                found.append((f"{hive}\\{key}", values))
+    return _merge(found)
+
+
+def _check_policies(
+    report: Report,
+    browser: Browser,
+    scope: str,
+    platform: str,
+    prefix: Path,
+    receipt: Mapping,
+    repo: Path | None,
+    machine: Machine,
+) -> None:
+    policies = read_policies(browser, platform, machine)
+    if not policies.sources:
+        return
+    where = ", ".join(policies.sources)
+    subject = f"{browser.name} policy"
+    blocked = "*" in policies.blocklist or HOST_NAME in policies.blocklist
+    if blocked and HOST_NAME not in policies.allowlist:
+        report.add(
+            subject,
+            PROBLEM,
+            f"this computer is managed, and its policy for {browser.name} blocks helper "
+            f"programs such as eTMA Helper (NativeMessagingBlocklist, in {where})",
+            f"ask your IT team to add {HOST_NAME} to {browser.name}'s NativeMessagingAllowlist "
+            "policy, or use a browser the policy does not cover",
+        )
+    elif policies.user_level is False and scope == USER:
+        system = _installer_command(repo, platform, SYSTEM)
+        admin = "from an administrator prompt" if platform == "win32" else "as administrator"
+        report.add(
+            subject,
+            PROBLEM,
+            f"this computer is managed, and its policy lets {browser.name} start only helpers "
+            f"installed for every user (NativeMessagingUserLevelHosts is off, in {where}); "
+            "this install is for you alone",
+            f"install for every user, {admin}: {system}; or ask your IT team",
+        )
+    else:
+        report.add(subject, OK, f"the managed policies ({where}) allow {HOST_NAME}")
+
+
+def _check_read_first(
+    report: Report, browser: Browser, platform: str, prefix: Path, machine: Machine
+) -> None:
+    """A per-user manifest (or HKCU key) of this helper that a browser reads before the
+    system-wide one this install wrote, and that leads somewhere else."""
+    if platform == "win32":
+        ours = [prefix / f"{HOST_NAME}-{browser.family}.json"]
+        for place in _places(browser, USER, platform, machine):
+            hive, key = place.split("\\", 1)
+            value = machine.registry_values(hive, key).get("")
+            if isinstance(value, str) and Path(value) not in ours:
+                report.add(
+                    f"{browser.name} older key",
+                    PROBLEM,
+                    f"{place} names {value}: {browser.name} reads it before this install's "
+                    "key for every user, so it starts that helper (an older install?)",
+                    f'remove it: reg delete "{place}" /f',
+                )
+        return
+    launcher = launcher_path(prefix, platform)
+    for place in _places(browser, USER, platform, machine):
+        path = Path(place)
+        try:
+            named = json.loads(path.read_text(encoding="utf-8")).get("path")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if named != str(launcher):
+            report.add(
+                f"{browser.name} older manifest",
+                PROBLEM,
+                f"{path} names {named}: {browser.name} reads it before this install's manifest "
+                "for every user, so it starts that helper (an older install for you alone?)",
+                f"remove it: rm {shell_word(str(path), platform)} (or uninstall that install)",
+            )
 
 
 def format_report(report: Report) -> str:

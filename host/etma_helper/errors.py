@@ -24,6 +24,7 @@ class ErrorCode(IntEnum):
     NEEDS_LOGIN = 14
     SEARCH_FORM_MISSING = 15
     DISK_FULL = 16
+    WRONG_ETMA_ADDRESS = 17
 
 
 class ProtocolError(Exception):

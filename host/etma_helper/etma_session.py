@@ -99,7 +99,15 @@ class Limits:
 
 
 class SessionExpired(Exception):
-    """eTMA answered with its login page: the tutor must log in again."""
+    """eTMA answered with its login page: the tutor must log in again.
+
+    ``elsewhere`` is the address eTMA sent the request on to, when it sent it to another origin
+    (a sign-on host; or the same host over https, when the address names http).
+    """
+
+    def __init__(self, message: str = "", elsewhere: str = "") -> None:
+        super().__init__(message)
+        self.elsewhere = elsewhere
 
 
 class StudentFailed(Exception):
@@ -569,11 +577,12 @@ class EtmaSession:
             response = self.http.request(
                 method, url, data=data, stream=stream, timeout=self.timeout
             )
-        except _LeftOrigin:
+        except _LeftOrigin as left:
             if _origin(url) == self._origin:
                 raise SessionExpired(
                     "eTMA sent the request on to another site (a sign-in page); the helper "
-                    "sent nothing there."
+                    "sent nothing there.",
+                    elsewhere=str(left.args[0]) if left.args else "",
                 ) from None
             raise StudentFailed(
                 "eTMA's page leads to another site than the eTMA address; the helper sent nothing "

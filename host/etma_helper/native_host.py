@@ -16,7 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from . import __version__
-from .actions import cancel, download_and_codes, hello, jobs, settings, student_search
+from .actions import (
+    cancel,
+    check_etma,
+    download_and_codes,
+    hello,
+    jobs,
+    settings,
+    student_search,
+)
 from .actions import open as open_action  # not ``open``: that would hide the built-in
 from .config import log_path
 from .errors import ErrorCode, ProtocolError
@@ -44,6 +52,7 @@ HANDLERS = {
     "settings": settings.handle,
     "open": open_action.handle,
     "student_search": student_search.handle,
+    "check_etma": check_etma.handle,
 }
 
 
@@ -109,6 +118,14 @@ class NativeHost:
         try:
             summary = runner.run()
             message = {"status": "ok", "data": summary.to_message()}
+        except ProtocolError as err:
+            # The job stopped for a reason with its own code (a wrong eTMA address).
+            message = {
+                "status": "error",
+                "code": int(err.code),
+                "message": err.message,
+                "params": err.params,
+            }
         except Exception as err:
             # The job must still end with a summary, or the page would wait for it forever.
             log_unexpected(log, "job failed")

@@ -133,6 +133,26 @@ def check_cookie(name: str, value: str) -> None:
         )
 
 
+def parse_cookies(holder: dict) -> tuple[Cookie, ...]:
+    """The optional ``cookies`` list of a request (or of its ``job``), each cookie checked."""
+    cookies = []
+    for raw in _field(holder, "cookies", list, required=False, default=[]):
+        if not isinstance(raw, dict):
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "Each cookie must be an object.", field="cookies"
+            )
+        cookie = Cookie(
+            name=_field(raw, "name", str),
+            value=_field(raw, "value", str),
+            domain=_field(raw, "domain", str),
+            path=_field(raw, "path", str, required=False, default="/"),
+            secure=_field(raw, "secure", bool, required=False, default=False),
+        )
+        check_cookie(cookie.name, cookie.value)
+        cookies.append(cookie)
+    return tuple(cookies)
+
+
 def parse_job(action: str, message: dict) -> Job:
     """Validate a download/codes request into a Job."""
     job = _field(message, "job", dict)
@@ -172,28 +192,14 @@ def parse_job(action: str, message: dict) -> Job:
                 f"{str(raw)[:20]!r} is not a student PI (a letter and seven digits).",
                 field="pis",
             ) from None
-    cookies = []
-    for raw in _field(job, "cookies", list, required=False, default=[]):
-        if not isinstance(raw, dict):
-            raise ProtocolError(
-                ErrorCode.INVALID_FIELD, "Each cookie must be an object.", field="cookies"
-            )
-        cookie = Cookie(
-            name=_field(raw, "name", str),
-            value=_field(raw, "value", str),
-            domain=_field(raw, "domain", str),
-            path=_field(raw, "path", str, required=False, default="/"),
-            secure=_field(raw, "secure", bool, required=False, default=False),
-        )
-        check_cookie(cookie.name, cookie.value)
-        cookies.append(cookie)
+    cookies = parse_cookies(job)
     return Job(
         action=action,
         etma_url=etma_url,
         module=module,
         assignment=assignment,
         pis=tuple(pis),
-        cookies=tuple(cookies),
+        cookies=cookies,
         force=_field(job, "force", bool, required=False, default=False),
         names=_names(job, pis),
     )

@@ -77,24 +77,36 @@ class FirefoxSession(BrowserSession):
         extension: Path | None = None,
         profile: Path | None = None,
         display: str | None = None,
+        prefs: dict[str, Any] | None = None,
+        permanent: bool = False,
+        install_extension: bool = True,
     ) -> FirefoxSession:
         """Firefox in a fresh ``profile`` folder (``firefox`` under the install's home unless
         named), with the extension installed; it runs with the install's HOME and XDG folders,
-        so the helper it starts is the registered one with its private settings."""
+        so the helper it starts is the registered one with its private settings.
+
+        ``extension`` is a folder or a packaged ``.xpi``; ``permanent`` installs it for good, as
+        a tutor does from about:addons, not as a temporary add-on (an unsigned one needs
+        ``xpinstall.signatures.required`` off in ``prefs``, which are added to PREFS).
+        ``install_extension=False`` installs nothing: the profile's own add-ons are used."""
         profile = profile or install.home / ("firefox" if headless else "firefox-headed")
         env = {**install.env, **({"DISPLAY": display} if display else {})}
         bidi = launch(
             profile,
-            PREFS,
+            {**PREFS, **(prefs or {})},
             env,
             install.home / f"{profile.name}.log",
             headless=headless,
             capabilities={"acceptInsecureCerts": True},  # the test's own *.open.ac.uk pages
         )
         try:
-            path = str(extension or practice_extension.path())
-            params = {"extensionData": {"type": "path", "path": path}}
-            bidi.command("webExtension.install", params, timeout=30)
+            if install_extension:
+                path = Path(extension or practice_extension.path())
+                kind = "archivePath" if path.is_file() else "path"
+                params: dict[str, Any] = {"extensionData": {"type": kind, "path": str(path)}}
+                if permanent:
+                    params["moz:permanent"] = True
+                bidi.command("webExtension.install", params, timeout=30)
             screen = None if headless else (display or os.environ.get("DISPLAY", ""))
             return cls(bidi, install, display=screen)
         except BaseException:

@@ -87,6 +87,20 @@ def test_open_refuses_what_does_not_exist_yet(host):
     assert ask(host, {"action": "open", "what": "/etc/passwd"})["code"] == 3
 
 
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"module": "TM351", "assignment": "TMA02", "pi": "../../etc"}, "pi"),
+        ({"module": "TM351", "assignment": "TMA02", "pi": ["A1234567"]}, "pi"),
+        ({"module": "TM351", "pi": "A1234567"}, "assignment"),
+        ({"pi": "A1234567"}, "assignment"),
+    ],
+)
+def test_open_a_students_folder_takes_a_pi_within_a_module_and_assignment(host, fields, field):
+    reply = ask(host, {"action": "open", "what": "folder", **fields})
+    assert reply["code"] == 3 and reply["params"]["field"] == field
+
+
 def test_open_hands_the_helpers_own_folder_to_the_desktop(home, tmp_path, fresh_sites):
     # A stand-in for the desktop's opener, which records what it was asked to open.
     bin_dir = tmp_path / "bin"
@@ -95,18 +109,29 @@ def test_open_hands_the_helpers_own_folder_to_the_desktop(home, tmp_path, fresh_
     opener.write_text(f'#!/bin/sh\necho "$1" > {tmp_path / "opened.txt"}\n')
     opener.chmod(opener.stat().st_mode | stat.S_IEXEC)
     env = {**helper_env(home), "HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    (home / "eTMA" / "TM351").mkdir(parents=True)
+    student = home / "eTMA" / "TM351" / "TMA02" / "A1234567"
+    student.mkdir(parents=True)
     host = HostProcess(env)
     try:
         reply = ask(host, {"action": "open", "what": "folder", "module": "tm351"})
         assert reply["data"]["opened"] == str(home / "eTMA" / "TM351")
+        opened = tmp_path / "opened.txt"
+        for _ in range(100):
+            if opened.exists() and opened.read_text().strip():
+                break
+            __import__("time").sleep(0.05)
+        assert opened.read_text().strip() == str(home / "eTMA" / "TM351")
+        opened.unlink()
+        request = {"module": "TM351", "assignment": "TMA 02", "pi": "a1234567"}
+        reply = ask(host, {"action": "open", "what": "folder", **request})
+        assert reply["data"]["opened"] == str(student)
+        for _ in range(100):
+            if opened.exists() and opened.read_text().strip():
+                break
+            __import__("time").sleep(0.05)
+        assert opened.read_text().strip() == str(student)
     finally:
         host.close()
-    for _ in range(100):
-        if (tmp_path / "opened.txt").exists():
-            break
-        __import__("time").sleep(0.05)
-    assert (tmp_path / "opened.txt").read_text().strip() == str(home / "eTMA" / "TM351")
 
 
 def test_student_search_returns_a_form_that_opens_the_students_page(host, fresh_sites, cohort):

@@ -90,10 +90,101 @@ def test_real_install_is_healthy_and_uninstall_leaves_home_exactly_as_it_was(tmp
 
 
 def test_the_install_the_browser_tests_use_passes_the_doctor(tmp_path: Path):
+    """Each browser test installs for one browser; the doctor would rightly name the other
+    browsers on this machine as unregistered, so it runs with nothing on PATH here (the
+    test above checks that naming)."""
+    nothing = tmp_path / "empty-path"
+    nothing.mkdir()
     for browser in ("chromium", "firefox"):
         install = install_helper(tmp_path / browser, browsers=(browser,))
-        checked = doctor(install.prefix, install.env)
+        checked = doctor(install.prefix, {**install.env, "PATH": str(nothing)})
         print(checked.stdout)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         hello = "Chromium profile" if browser == "chromium" else "Firefox"
         assert "hello" in checked.stdout and hello in checked.stdout
+
+
+def test_a_tutors_install_from_start_to_uninstall_in_a_temporary_home(tmp_path: Path):
+    """The issue's "done when", on Linux: install for Chromium and Firefox with XDG_CONFIG_HOME
+    set (Chromium's manifest goes under it) → the doctor is healthy → Chrome appears → the
+    doctor names it, with the command that registers it, and fails → the tutor's data is made
+    by the helper itself → uninstall removes the helper and its log, keeps the tutor's
+    settings, ledger and downloads, and says where they are."""
+    home, config = tmp_path / "home", tmp_path / "home" / "my config"
+    config.mkdir(parents=True)
+    (home / "notes.txt").write_text("the user's own file")
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(config),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        RUSTUP_HOME=str(tmp_path / "rustup"),
+    )
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "CHROME_CONFIG_HOME"):
+        env.pop(name, None)
+    before = listing(home)
+
+    def installer(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(REPO / "install.py"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    done = installer("--browser", "chromium", "--browser", "firefox", "--system-site-packages")
+    assert done.returncode == 0, done.stdout + done.stderr
+    prefix = home / ".local/share/etma_helper"
+    chromium = config / "chromium/NativeMessagingHosts/etma_helper.json"
+    firefox = home / ".mozilla/native-messaging-hosts/etma_helper.json"
+    for manifest in (chromium, firefox):
+        assert json.loads(manifest.read_text())["path"] == str(prefix / "etma-helper-host")
+    assert not (home / ".config").exists()  # Chromium's folder is the one XDG_CONFIG_HOME names
+
+    healthy = installer("--doctor")
+    print(healthy.stdout)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+
+    (config / "google-chrome").mkdir()  # Chrome, installed after the helper
+    sick = installer("--doctor")
+    print(sick.stdout)
+    assert sick.returncode == 1
+    assert "PROBLEM  Google Chrome " in sick.stdout
+    assert f"fix: register it: python3 {REPO / 'install.py'} --browser chrome\n" in sick.stdout
+
+    # The tutor's data, made by the helper: settings, a ledger, downloads; and its log.
+    python = str(prefix / "venv/bin/python")
+    downloads = home / "Marking scripts"
+    for code in (
+        f"from etma_helper.cli import main; main(['config', '--download-root', '{downloads}'])",
+        "from etma_helper.ledger import Ledger; Ledger().close()",
+    ):
+        made = subprocess.run([python, "-c", code], env=env, capture_output=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+    (downloads / "M250").mkdir(parents=True)
+    log_dir = home / ".local/state/etma_helper/log"
+    assert (log_dir / "helper.log").is_file()  # the doctor started the helper, which logged
+
+    gone = installer("--uninstall")
+    print(gone.stdout)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    kept = {
+        "my config/etma_helper",
+        "my config/etma_helper/config.json",
+        "my config/google-chrome",
+        ".local",
+        ".local/share",
+        ".local/share/etma_helper",
+        ".local/share/etma_helper/ledger.sqlite3",
+        ".local/state",  # the XDG state folder every program shares, empty: not the helper's
+        "Marking scripts",
+        "Marking scripts/M250",
+    }
+    after = listing(home)
+    assert set(after) - set(before) == kept
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert f"your settings: {config / 'etma_helper/config.json'}" in gone.stdout
+    assert f"confirmation code): {prefix / 'ledger.sqlite3'}" in gone.stdout
+    assert f"your downloaded scripts: {downloads}" in gone.stdout
+    assert f"Removed the helper's log {log_dir / 'helper.log'}" in gone.stdout

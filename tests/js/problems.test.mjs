@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  HelperError, INSTALL_COMMAND, asProblem, explainPortError, helperErrorProblem, missingActionProblem,
+  HelperError, INSTALL_COMMAND, WINDOWS_INSTALL_COMMAND, asProblem, connectionWords, explainPortError,
+  helperErrorProblem, installCommand, missingActionProblem, usePlatform,
 } from "../../extension/background/problems.js";
 
 const { ERRORS, PROTOCOL_VERSION } = globalThis.etmaProtocol;
@@ -98,4 +99,63 @@ test("anything thrown becomes a problem a page can show", () => {
   assert.equal(asProblem(new HelperError(problem)), problem);
   assert.match(asProblem(new TypeError("x is undefined")).text,
     /^Something went wrong in the extension: x is undefined$/);
+});
+
+test("'not installed' says to run the command in the folder that holds install.py", () => {
+  const problem = explainPortError("Specified native messaging host not found.");
+  assert.match(problem.text, /in the eTMA Helper folder \(the unpacked folder that holds install\.py\)/);
+  assert.match(problem.text, /Open a terminal/);
+  // The command itself is where the pages show it (as code, with a Copy button).
+  assert.ok(problem.text.includes(`and run: ${INSTALL_COMMAND} — then reload this page.`));
+});
+
+test("on Windows every install command is py install.py, in a Command Prompt", () => {
+  usePlatform("win");
+  try {
+    assert.equal(installCommand(), WINDOWS_INSTALL_COMMAND);
+    for (const raw of ["No such native application etma_helper", "Native host has exited.", "odd"]) {
+      const problem = explainPortError(raw);
+      assert.equal(problem.command, "py install.py");
+      assert.ok(problem.text.includes("run: py install.py"));
+      assert.match(problem.text, /Open a Command Prompt in the eTMA Helper folder/);
+      assert.doesNotMatch(problem.text, /python3/);
+    }
+    assert.equal(missingActionProblem("0.1").command, "py install.py");
+  } finally {
+    usePlatform("linux");
+  }
+  assert.equal(installCommand(), INSTALL_COMMAND);
+  usePlatform("mac");
+  assert.equal(installCommand(), INSTALL_COMMAND);
+  usePlatform("");
+});
+
+test("a wrong eTMA address (error 17) names the address, what is wrong and where to change it", () => {
+  // As the helper sends it in a job's summary (host/etma_helper/address_check.py).
+  const problem = helperErrorProblem({
+    type: "summary", status: "error", code: ERRORS.WRONG_ETMA_ADDRESS.code,
+    message: "Check the eTMA address in eTMA Helper's options: http://127.0.0.1:9/ could not be reached (connection refused).",
+    params: { etma_url: "http://127.0.0.1:9/", problem: "could not be reached (connection refused)", verdict: "unreachable" },
+  });
+  assert.ok(problem.text.startsWith(
+    "Check the eTMA address in eTMA Helper's options: http://127.0.0.1:9/ could not be reached (connection refused)."));
+  assert.match(problem.text, /Test connection/);
+  assert.equal(problem.wrongEtmaAddress, true);
+  assert.equal(problem.code, 17);
+  assert.deepEqual(ERRORS.WRONG_ETMA_ADDRESS.params, ["etma_url", "problem", "verdict"]);
+});
+
+test("Test connection's four answers each say what to do, and only a login offers a link", () => {
+  const address = "https://etma.example/etma/admin";
+  const ok = connectionWords({ verdict: "ok", etma_url: address, problem: "", page_url: address });
+  assert.match(ok.text, /^Reachable, and you are logged in to eTMA/);
+  assert.equal(ok.link, undefined);
+  const login = connectionWords({ verdict: "needs_login", etma_url: address, problem: "asks you to log in to eTMA" });
+  assert.match(login.text, /you need to log in to eTMA/);
+  assert.equal(login.link, address);
+  const other = connectionWords({ verdict: "not_etma", etma_url: address, problem: "answered with an error (HTTP 404 Not Found)" });
+  assert.match(other.text, /^This is not eTMA's admin page: .* \(HTTP 404 Not Found\)\. /);
+  const down = connectionWords({ verdict: "unreachable", etma_url: address, problem: "could not be reached (connection refused)" });
+  assert.match(down.text, /^eTMA cannot be reached: .*connection refused/);
+  assert.equal(connectionWords({ verdict: "later" }).verdict, "unknown");
 });

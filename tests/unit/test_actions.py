@@ -29,6 +29,7 @@ HELLO_ACTIONS = [
     "settings",
     "open",
     "student_search",
+    "check_etma",
 ]
 
 

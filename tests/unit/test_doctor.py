@@ -9,6 +9,7 @@ exactly as the browsers do and talks to the real helper over native messaging.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,11 @@ class FakeInstall:
 
 @pytest.fixture
 def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeInstall:
+    return fake_install(tmp_path, monkeypatch)
+
+
+def fake_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeInstall:
+    """An install laid out as install.py does, for Chromium and Firefox, in tmp_path/home."""
     home = tmp_path / "home"
     home.mkdir()
     for name, folder in (
@@ -81,8 +87,21 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeInstall:
     return FakeInstall(home, prefix, launcher, python, chromium, firefox)
 
 
+def quiet_machine(home: Path, **more) -> doctor.Machine:
+    """This computer as the doctor sees it, with no browser on PATH and no policies: only what
+    a test puts in `home` (and `more` overrides)."""
+    where = {
+        "home": home,
+        "environ": {},
+        "platform": "linux",
+        "which": lambda name: None,
+        "root": home / "root",
+    }
+    return doctor.Machine(**{**where, **more})
+
+
 def run_doctor(install: FakeInstall) -> tuple[doctor.Report, str]:
-    report = doctor.diagnose(install.prefix, repo=REPO)
+    report = doctor.diagnose(install.prefix, repo=REPO, machine=quiet_machine(install.home))
     text = doctor.format_report(report)
     print(text)  # shown with pytest -s: the doctor's output for each case
     return report, text
@@ -118,7 +137,7 @@ def test_non_executable_launcher_is_named_with_chmod(install):
     report, text = run_doctor(install)
     found = problems(report)
     assert "is not executable" in found["launcher"].detail
-    assert found["launcher"].fix.startswith(f"chmod +x '{install.launcher}'")
+    assert found["launcher"].fix.startswith(f"chmod +x {shlex.quote(str(install.launcher))},")
     assert "Permission denied" in found["Chromium hello"].detail
 
 
@@ -193,7 +212,11 @@ def test_extension_id_is_computed_from_the_manifest_key():
     assert doctor.read_extension(REPO).chromium_id == "cfflekeodohgccooffokbilcglejnhfj"
 
 
-def test_install_py_doctor_exit_code_follows_health(install, capsys):
+def test_install_py_doctor_exit_code_follows_health(install, capsys, monkeypatch, tmp_path):
+    # install.py --doctor looks at this computer: with no browser on PATH it sees only the
+    # temporary home's (the other tests name the machine's browsers themselves).
+    (tmp_path / "empty-path").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
     assert installer.main(["--doctor", "--prefix", str(install.prefix)]) == 0
     install.launcher.chmod(0o644)
     assert installer.main(["--doctor", "--prefix", str(install.prefix)]) == 1
@@ -235,8 +258,9 @@ def test_fix_commands_name_no_prefix_for_the_installers_default_on_each_platform
     receipt_only_install(prefix, platform, "user")
     report = doctor.diagnose(prefix, repo=REPO)
     assert fix_commands(report), doctor.format_report(report)
+    python = "py" if platform == "win32" else "python3"
     for fix in fix_commands(report):
-        assert f"python3 {REPO / 'install.py'}" in fix and "--prefix" not in fix, fix
+        assert f"{python} {REPO / 'install.py'}" in fix and "--prefix" not in fix, fix
 
 
 def test_fix_commands_name_a_prefix_that_is_not_the_default(tmp_path, monkeypatch):
@@ -254,12 +278,13 @@ def test_fix_commands_name_a_prefix_that_is_not_the_default(tmp_path, monkeypatc
         ("linux", "/opt/etma_helper", "sudo python3 {repo} --system"),
         ("linux", "/srv/etma", "sudo python3 {repo} --system --prefix /srv/etma"),
         ("darwin", "/Library/Application Support/etma_helper", "sudo python3 {repo} --system"),
-        # no sudo on Windows: the report says to use an administrator prompt
-        ("win32", "C:/Program Files/etma_helper", "python3 {repo} --system"),
+        # no sudo on Windows: the report says to use an administrator prompt; py, not the
+        # Store's python3
+        ("win32", "C:/Program Files/etma_helper", "py {repo} --system"),
         (
             "win32",
             "D:/Tools/etma helper",
-            'python3 {repo} --system --prefix "D:/Tools/etma helper"',
+            'py {repo} --system --prefix "D:/Tools/etma helper"',
         ),
     ],
 )

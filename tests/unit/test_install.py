@@ -40,7 +40,8 @@ def listing(root: Path) -> dict[str, str]:
 def run_installer(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     """Run install.py as a user would, with HOME pointing at a temporary home."""
     env = dict(os.environ, HOME=str(home))
-    env.pop("XDG_DATA_HOME", None)
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "CHROME_CONFIG_HOME"):
+        env.pop(name, None)
     # Tools the installer runs keep caches of their own (pip asks `rustc --version`, whose
     # rustup proxy writes ~/.rustup); those are not the installer's files, so keep them out.
     env["RUSTUP_HOME"] = str(home.parent / "rustup")
@@ -56,11 +57,13 @@ def run_installer(script: Path, home: Path, *args: str) -> subprocess.CompletedP
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty home folder, set as HOME with no XDG_DATA_HOME."""
+    """An empty home folder, set as HOME with no XDG_DATA_HOME, XDG_CONFIG_HOME or
+    CHROME_CONFIG_HOME."""
     folder = tmp_path / "home"
     folder.mkdir()
     monkeypatch.setenv("HOME", str(folder))
-    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "CHROME_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
     return folder
 
 
@@ -102,23 +105,43 @@ def test_registration_targets_use_each_browsers_user_folder(home: Path):
 
 
 ALL = [browser.key for browser in installer.BROWSERS]
+_MAC = "Library/Application Support"
 
+# Each browser's own folders, in the table's order; a folder or key an earlier browser already
+# registered (Chrome's, shared by its channels, Brave and Vivaldi) is written once, for it.
 USER_FOLDERS = {
     "linux": {
-        "chromium": ".config/chromium/NativeMessagingHosts",
-        "chrome": ".config/google-chrome/NativeMessagingHosts",
-        "edge": ".config/microsoft-edge/NativeMessagingHosts",
-        "brave": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-        "vivaldi": ".config/vivaldi/NativeMessagingHosts",
-        "firefox": ".mozilla/native-messaging-hosts",
+        "chromium": [".config/chromium/NativeMessagingHosts"],
+        "chrome": [".config/google-chrome/NativeMessagingHosts"],
+        "chrome-beta": [".config/google-chrome-beta/NativeMessagingHosts"],
+        "chrome-dev": [".config/google-chrome-unstable/NativeMessagingHosts"],
+        "chrome-canary": [".config/google-chrome-canary/NativeMessagingHosts"],
+        "edge": [".config/microsoft-edge/NativeMessagingHosts"],
+        "edge-beta": [".config/microsoft-edge-beta/NativeMessagingHosts"],
+        "edge-dev": [".config/microsoft-edge-dev/NativeMessagingHosts"],
+        "brave": [".config/BraveSoftware/Brave-Browser/NativeMessagingHosts"],
+        "vivaldi": [".config/vivaldi/NativeMessagingHosts"],
+        "firefox": [".mozilla/native-messaging-hosts"],
+        "librewolf": [".librewolf/native-messaging-hosts"],
+        "floorp": [".floorp/native-messaging-hosts"],
+        "waterfox": [".waterfox/native-messaging-hosts"],
     },
     "darwin": {
-        "chromium": "Library/Application Support/Chromium/NativeMessagingHosts",
-        "chrome": "Library/Application Support/Google/Chrome/NativeMessagingHosts",
-        "edge": "Library/Application Support/Microsoft Edge/NativeMessagingHosts",
-        "brave": "Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-        "vivaldi": "Library/Application Support/Vivaldi/NativeMessagingHosts",
-        "firefox": "Library/Application Support/Mozilla/NativeMessagingHosts",
+        "chromium": [f"{_MAC}/Chromium/NativeMessagingHosts"],
+        "chrome": [f"{_MAC}/Google/Chrome/NativeMessagingHosts"],
+        "chrome-beta": [f"{_MAC}/Google/Chrome Beta/NativeMessagingHosts"],
+        "chrome-dev": [f"{_MAC}/Google/Chrome Dev/NativeMessagingHosts"],
+        "chrome-canary": [f"{_MAC}/Google/Chrome Canary/NativeMessagingHosts"],
+        "edge": [f"{_MAC}/Microsoft Edge/NativeMessagingHosts"],
+        "edge-beta": [f"{_MAC}/Microsoft Edge Beta/NativeMessagingHosts"],
+        "edge-dev": [f"{_MAC}/Microsoft Edge Dev/NativeMessagingHosts"],
+        "edge-canary": [f"{_MAC}/Microsoft Edge Canary/NativeMessagingHosts"],
+        "brave": [f"{_MAC}/BraveSoftware/Brave-Browser/NativeMessagingHosts"],
+        "vivaldi": [f"{_MAC}/Vivaldi/NativeMessagingHosts"],
+        "firefox": [f"{_MAC}/Mozilla/NativeMessagingHosts"],
+        "librewolf": [f"{_MAC}/LibreWolf/NativeMessagingHosts"],
+        "floorp": [f"{_MAC}/Floorp/NativeMessagingHosts"],
+        "waterfox": [f"{_MAC}/Waterfox/NativeMessagingHosts"],
     },
 }
 SYSTEM_FOLDERS = {
@@ -126,8 +149,11 @@ SYSTEM_FOLDERS = {
         "chromium": ["/etc/chromium/native-messaging-hosts"],
         "chrome": ["/etc/opt/chrome/native-messaging-hosts"],
         "edge": ["/etc/opt/edge/native-messaging-hosts"],
-        "brave": ["/etc/opt/chrome/native-messaging-hosts"],
-        "vivaldi": ["/etc/chromium/native-messaging-hosts"],
+        "brave": ["/etc/opt/brave/native-messaging-hosts", "/etc/brave/native-messaging-hosts"],
+        "vivaldi": [
+            "/etc/opt/vivaldi/native-messaging-hosts",
+            "/etc/vivaldi/native-messaging-hosts",
+        ],
         "firefox": [
             "/usr/lib/mozilla/native-messaging-hosts",
             "/usr/lib64/mozilla/native-messaging-hosts",
@@ -137,26 +163,35 @@ SYSTEM_FOLDERS = {
         "chromium": ["/Library/Application Support/Chromium/NativeMessagingHosts"],
         "chrome": ["/Library/Google/Chrome/NativeMessagingHosts"],
         "edge": ["/Library/Microsoft/Edge/NativeMessagingHosts"],
-        "brave": ["/Library/Google/Chrome/NativeMessagingHosts"],
         "vivaldi": ["/Library/Application Support/Vivaldi/NativeMessagingHosts"],
         "firefox": ["/Library/Application Support/Mozilla/NativeMessagingHosts"],
     },
 }
 REGISTRY_KEYS = {
-    "chromium": r"Software\Chromium\NativeMessagingHosts\etma_helper",
-    "chrome": r"Software\Google\Chrome\NativeMessagingHosts\etma_helper",
-    "edge": r"Software\Microsoft\Edge\NativeMessagingHosts\etma_helper",
-    "brave": r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\etma_helper",
-    "vivaldi": r"Software\Google\Chrome\NativeMessagingHosts\etma_helper",  # Vivaldi reads Chrome's
-    "firefox": r"Software\Mozilla\NativeMessagingHosts\etma_helper",
+    "chromium": [r"Software\Chromium\NativeMessagingHosts\etma_helper"],
+    "chrome": [r"Software\Google\Chrome\NativeMessagingHosts\etma_helper"],
+    "edge": [r"Software\Microsoft\Edge\NativeMessagingHosts\etma_helper"],
+    "brave": [r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\etma_helper"],
+    "firefox": [r"Software\Mozilla\NativeMessagingHosts\etma_helper"],
+    "librewolf": [r"Software\LibreWolf\NativeMessagingHosts\etma_helper"],
+    "floorp": [r"Software\Floorp\NativeMessagingHosts\etma_helper"],
+    "waterfox": [r"Software\Waterfox\NativeMessagingHosts\etma_helper"],
 }
+
+
+def grouped(targets, place) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for target in targets:
+        found.setdefault(target.browser, []).append(place(target))
+    return found
 
 
 @pytest.mark.parametrize("platform", ["linux", "darwin"])
 def test_each_browser_is_registered_in_the_user_folder_it_reads(home: Path, platform: str):
     targets = installer.registration_targets(ALL, home, platform=platform)
-    assert {t.browser: t.manifest_path for t in targets} == {
-        key: home / folder / "etma_helper.json" for key, folder in USER_FOLDERS[platform].items()
+    assert grouped(targets, lambda t: t.manifest_path) == {
+        key: [home / folder / "etma_helper.json" for folder in folders]
+        for key, folders in USER_FOLDERS[platform].items()
     }
     assert all(t.registry is None for t in targets)
 
@@ -166,11 +201,55 @@ def test_system_install_writes_the_folders_every_user_s_browser_reads(home: Path
     targets = installer.registration_targets(
         ALL, home, platform=platform, scope="system", is_dir=lambda path: path == "/usr/lib64"
     )
-    found: dict[str, list[str]] = {}
-    for target in targets:
-        assert target.manifest_path.name == "etma_helper.json"
-        found.setdefault(target.browser, []).append(str(target.manifest_path.parent))
-    assert found == SYSTEM_FOLDERS[platform]
+    assert all(target.manifest_path.name == "etma_helper.json" for target in targets)
+    assert grouped(targets, lambda t: str(t.manifest_path.parent)) == SYSTEM_FOLDERS[platform]
+
+
+def test_brave_alone_is_registered_in_chromes_places_as_well_as_its_own(home: Path):
+    """Brave reads Chrome's folder on macOS and Chrome's key on Windows; on Linux its system
+    folder is disputed, so every candidate is written."""
+    mac = installer.registration_targets(["brave"], home, platform="darwin")
+    assert [t.manifest_path.parent for t in mac] == [
+        home / _MAC / "BraveSoftware/Brave-Browser/NativeMessagingHosts",
+        home / _MAC / "Google/Chrome/NativeMessagingHosts",
+    ]
+    assert len({t.label for t in mac}) == 2  # the doctor tells them apart
+    windows = installer.registration_targets(["brave"], home, platform="win32", prefix=Path("C:/p"))
+    assert [t.registry.key for t in windows] == [
+        r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\etma_helper",
+        r"Software\Google\Chrome\NativeMessagingHosts\etma_helper",
+    ]
+    linux = installer.registration_targets(
+        ["brave", "vivaldi"], home, platform="linux", scope="system"
+    )
+    assert grouped(linux, lambda t: str(t.manifest_path.parent)) == {
+        "brave": [
+            "/etc/opt/chrome/native-messaging-hosts",
+            "/etc/opt/brave/native-messaging-hosts",
+            "/etc/brave/native-messaging-hosts",
+        ],
+        "vivaldi": [
+            "/etc/chromium/native-messaging-hosts",
+            "/etc/opt/vivaldi/native-messaging-hosts",
+            "/etc/vivaldi/native-messaging-hosts",
+        ],
+    }
+
+
+def test_browsers_not_made_for_the_system_or_scope_are_skipped_with_why(home: Path):
+    plan = installer.plan_install(
+        home / "prefix",
+        ["edge-canary", "chrome", "librewolf"],
+        home=home,
+        platform="linux",
+        scope="system",
+        environ={},
+        which=lambda name: None,
+    )
+    assert [t.browser for t in plan.targets] == ["chrome"]
+    reasons = dict(plan.skipped)
+    assert reasons["edge-canary"] == "Microsoft Edge Canary is not made for Linux"
+    assert "install for each user instead" in reasons["librewolf"]
 
 
 def test_firefox_system_folder_is_lib_only_without_lib64(home: Path):
@@ -188,8 +267,8 @@ def test_windows_registers_a_registry_key_naming_a_manifest_in_the_prefix(
     targets = installer.registration_targets(
         ALL, home, platform="win32", scope=scope, prefix=prefix
     )
-    assert {t.browser: str(t.registry) for t in targets} == {
-        key: f"{hive}\\{value}" for key, value in REGISTRY_KEYS.items()
+    assert grouped(targets, lambda t: str(t.registry)) == {
+        key: [f"{hive}\\{value}" for value in values] for key, values in REGISTRY_KEYS.items()
     }
     for target in targets:
         assert target.manifest_path == prefix / f"etma_helper-{target.family}.json"
@@ -207,16 +286,28 @@ def test_default_prefix_per_platform_and_scope(home: Path):
     assert installer.default_prefix(home, {}, "linux", "system") == Path("/opt/etma_helper")
 
 
-def test_launcher_is_a_shell_script_or_a_cmd_with_the_absolute_interpreter():
+def test_launcher_is_a_shell_script_with_the_absolute_interpreter_or_an_ascii_cmd():
     assert installer.launcher_text(Path("/p/venv/bin/python"), "linux") == (
         '#!/bin/sh\nexec "/p/venv/bin/python" -m etma_helper.native_host "$@"\n'
     )
-    windows = installer.PureWindowsPath(r"C:\Users\A 100%\etma_helper\venv\Scripts\python.exe")
-    assert installer.launcher_text(windows, "win32") == (
-        '@echo off\r\n"C:\\Users\\A 100%%\\etma_helper\\venv\\Scripts\\python.exe" '
-        "-m etma_helper.native_host %*\r\n"
+    # cmd.exe reads a batch file in the console's code page: a user name such as "Zoë Müller"
+    # written into it would name a missing folder, so the .cmd names the venv from its own.
+    windows = installer.PureWindowsPath(
+        r"C:\Users\Zoë Müller 100%\AppData\Local\etma_helper\venv\Scripts\python.exe"
     )
+    text = installer.launcher_text(windows, "win32")
+    assert text == '@echo off\r\n"%~dp0venv\\Scripts\\python.exe" -m etma_helper.native_host %*\r\n'
+    assert text.isascii()
     assert installer.launcher_path(Path("/p"), "win32").name == "etma-helper-host.cmd"
+
+
+def test_windows_launcher_is_written_as_ascii_for_a_non_ascii_user_name(tmp_path: Path):
+    prefix = tmp_path / "Zoë Müller" / "etma_helper"
+    prefix.mkdir(parents=True)
+    plan = installer.plan_install(prefix, [], home=tmp_path, platform="win32", environ={})
+    launcher = installer.write_launcher(plan, installer.Receipt(prefix))
+    assert launcher.name == "etma-helper-host.cmd"
+    launcher.read_bytes().decode("ascii")  # no byte a console code page could misread
 
 
 def test_windows_manifest_may_name_a_drive_letter_launcher():
@@ -463,11 +554,12 @@ def test_uninstall_without_an_install_fails_with_a_clear_sentence(home: Path):
 def test_install_py_and_its_doctor_need_only_the_standard_library():
     """install.py runs before any venv exists: with no site-packages at all (-S), it still
     imports, and so does the doctor it runs, which shares install.py's idea of where things are
-    (the helper's own standard-library-only modules, imported from the clone)."""
+    and which browsers a machine has (the helper's own standard-library-only modules, imported
+    from the clone)."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import install; "
         "doctor = install.load_doctor(); "
-        "assert doctor.default_prefix is install.default_prefix; "
+        "assert doctor.survey_browsers.__module__ == install.detect_browsers.__module__; "
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('etma_helper'))))"
     )
     done = subprocess.run(

@@ -46,8 +46,8 @@ def tamper(prefix: Path, **extra: list) -> None:
 
 
 def manifest_path(home: Path, browser: str = "chromium") -> Path:
-    folder = installer.BROWSERS_BY_KEY[browser].user_dirs["linux"]
-    return home / folder / "etma_helper.json"
+    [folder] = installer.user_manifest_dirs(installer.BROWSERS_BY_KEY[browser], home, "linux", {})
+    return folder / "etma_helper.json"
 
 
 @pytest.fixture

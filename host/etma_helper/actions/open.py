@@ -1,7 +1,8 @@
 """``open``: show the tutor their downloads folder or codes table on the desktop.
 
 Only the helper's own paths can be opened (the download root, a module's or an assignment's
-folder, an assignment's codes table); the message names a kind of thing, never a path.
+folder, one student's folder in it, an assignment's codes table); the message names a kind of
+thing, never a path.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
-from ..protocol import MODULE_PATTERN, normalise_assignment
+from ..protocol import MODULE_PATTERN, normalise_assignment, normalise_pi
 from . import Reply
 
 CODES_TABLES = ("confirmation_codes.xlsx", "confirmation_codes.csv")
@@ -30,7 +31,7 @@ def _newest_codes_table(folder: Path) -> Path:
     return max(found, key=lambda table: (table.stat().st_mtime, table.suffix == ".xlsx"))
 
 
-def _target(what: object, module: object, assignment: object = None) -> Path:
+def _target(what: object, module: object, assignment: object = None, pi: object = None) -> Path:
     root = Settings.load().download_root
     if module is not None:
         if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
@@ -50,7 +51,22 @@ def _target(what: object, module: object, assignment: object = None) -> Path:
                     field="assignment",
                 ) from None
     if what == "folder":
-        return root
+        if pi is None:
+            return root
+        if module is None or not assignment:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD,
+                "Say which module and assignment the student's folder is in.",
+                field="assignment",
+            )
+        try:
+            if not isinstance(pi, str):
+                raise ValueError(pi)
+            return root / normalise_pi(pi)
+        except ValueError:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "'pi' is not a personal identifier.", field="pi"
+            ) from None
     if what == "codes":
         if module is None:
             raise ProtocolError(
@@ -72,7 +88,9 @@ def _opener(path: Path) -> list[str] | None:
 
 
 def handle(host, message: dict) -> Reply:
-    path = _target(message.get("what"), message.get("module"), message.get("assignment"))
+    path = _target(
+        message.get("what"), message.get("module"), message.get("assignment"), message.get("pi")
+    )
     if not path.exists():
         raise ProtocolError(ErrorCode.NOT_FOUND, f"There is nothing at {path} yet.", path=str(path))
     if sys.platform == "win32":
