@@ -270,52 +270,63 @@ _EDGE_POLICY = {
     "policy_key": r"Software\Policies\Microsoft\Edge",
     "policy_domain": "com.microsoft.Edge",
 }
+_CHROME_VENDOR = {
+    "mac_prefix": "Google/",
+    "app_prefix": "Google ",
+    "windows_prefix": "Google\\",
+    "system_dirs": _CHROME_SYSTEM,
+    "registry_key": _CHROME_KEY,
+    "policy": _CHROME_POLICY,
+}
+_EDGE_VENDOR = {
+    "mac_prefix": "",
+    "app_prefix": "",
+    "windows_prefix": "Microsoft\\",
+    "system_dirs": _EDGE_SYSTEM,
+    "registry_key": _EDGE_KEY,
+    "policy": _EDGE_POLICY,
+}
+
+
+def _channel(
+    key: str,
+    name: str,
+    linux: str,
+    mac: str,
+    windows: str,
+    *,
+    vendor: dict,
+) -> Browser:
+    """A Chrome or Edge channel: its own user folder; its vendor's system folders, registry key
+    and policies (``_CHROME_VENDOR`` or ``_EDGE_VENDOR``)."""
+    mac_folder = f"{_MAC}/{vendor['mac_prefix']}{mac}"
+    return Browser(
+        key=key,
+        name=name,
+        family="chromium",
+        user_dirs={
+            "linux": (f"{CONFIG}/{linux}/NativeMessagingHosts",) if linux else (),
+            "darwin": (f"{mac_folder}/NativeMessagingHosts",),
+        },
+        system_dirs=vendor["system_dirs"],
+        registry_keys=(vendor["registry_key"],),
+        config_dirs={
+            "linux": (f"{CONFIG}/{linux}",) if linux else (),
+            "darwin": (mac_folder,),
+            "win32": (rf"%LOCALAPPDATA%\{vendor['windows_prefix']}{windows}\User Data",),
+        },
+        executables=(linux,) if linux else (),
+        mac_apps=(f"{vendor['app_prefix']}{mac}.app",),
+        **vendor["policy"],
+    )
 
 
 def _chrome_channel(key: str, name: str, linux: str, mac: str, windows: str) -> Browser:
-    """A Chrome channel: its own user folder; Chrome's system folders, key and policies."""
-    return Browser(
-        key=key,
-        name=name,
-        family="chromium",
-        user_dirs={
-            "linux": (f"{CONFIG}/{linux}/NativeMessagingHosts",) if linux else (),
-            "darwin": (f"{_MAC}/Google/{mac}/NativeMessagingHosts",),
-        },
-        system_dirs=_CHROME_SYSTEM,
-        registry_keys=(_CHROME_KEY,),
-        config_dirs={
-            "linux": (f"{CONFIG}/{linux}",) if linux else (),
-            "darwin": (f"{_MAC}/Google/{mac}",),
-            "win32": (rf"%LOCALAPPDATA%\Google\{windows}\User Data",),
-        },
-        executables=(linux,) if linux else (),
-        mac_apps=(f"Google {mac}.app",),
-        **_CHROME_POLICY,
-    )
+    return _channel(key, name, linux, mac, windows, vendor=_CHROME_VENDOR)
 
 
 def _edge_channel(key: str, name: str, linux: str, mac: str, windows: str) -> Browser:
-    """An Edge channel: its own user folder; Edge's system folders, key and policies."""
-    return Browser(
-        key=key,
-        name=name,
-        family="chromium",
-        user_dirs={
-            "linux": (f"{CONFIG}/{linux}/NativeMessagingHosts",) if linux else (),
-            "darwin": (f"{_MAC}/{mac}/NativeMessagingHosts",),
-        },
-        system_dirs=_EDGE_SYSTEM,
-        registry_keys=(_EDGE_KEY,),
-        config_dirs={
-            "linux": (f"{CONFIG}/{linux}",) if linux else (),
-            "darwin": (f"{_MAC}/{mac}",),
-            "win32": (rf"%LOCALAPPDATA%\Microsoft\{windows}\User Data",),
-        },
-        executables=(linux,) if linux else (),
-        mac_apps=(f"{mac}.app",),
-        **_EDGE_POLICY,
-    )
+    return _channel(key, name, linux, mac, windows, vendor=_EDGE_VENDOR)
 
 
 def _firefox_fork(key: str, name: str, dot: str, mac: str, windows_key: str, **more) -> Browser:
