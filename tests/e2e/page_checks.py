@@ -111,14 +111,29 @@ def sign_in_to_etma(browser: BrowserSession, sites) -> None:
     browser.log_in(sites.etma_url + "etma/login", *sites.ETMA_LOGIN)
 
 
-def press_log_in_to_etma(browser: BrowserSession, sites) -> None:
-    """Press the page's "Log in to eTMA", log in in the tab it opens, and come back."""
+def press_log_in_to_etma(browser: BrowserSession, sites, sign_in=sign_in_to_etma) -> None:
+    """Press the page's "Log in to eTMA", log in in the tab it opens (``sign_in``: eTMA's own
+    form, or a sign-on host's), and come back."""
     oscar_tab = browser.current_tab()
     before = set(browser.tabs())
     browser.press("login-etma")
     new = browser.wait(lambda: set(browser.tabs()) - before, "a new tab for eTMA")
     (tab,) = new
     browser.switch_to_tab(tab)
-    sign_in_to_etma(browser, sites)
+    sign_in(browser, sites)
     browser.close_tab()
     browser.switch_to_tab(oscar_tab)
+
+
+def run_again_fetches_exactly(browser: BrowserSession, sites, cohort, rest: list[str]) -> None:
+    """Press "Run again": every student ends finished, eTMA is asked for exactly ``rest`` (a
+    search each, a download for those with files), and the selection is now those students."""
+    sites.reset_hits()
+    browser.press("run-again")
+    browser.wait_for_message("Finished", timeout=120)
+    after = browser.wait_for_finished_rows(len(cohort.students))
+    assert set(after.values()) <= {"done", "not_submitted"}
+    assert sites.etma_hits[("POST", "/etma/student")] == len(rest)
+    with_files = [pi for pi in rest if cohort.student(pi).files]
+    assert sites.etma_hits[("POST", "/etma/download")] == len(with_files)
+    assert ticked_pis(browser) == set(rest)

@@ -14,6 +14,7 @@ from tests.e2e.page_checks import (
     counts,
     next_steps,
     press_log_in_to_etma,
+    run_again_fetches_exactly,
     ticked_pis,
 )
 from tests.sites import Faults
@@ -57,16 +58,8 @@ def test_session_expiry_offers_log_in_and_run_again_finishes_exactly_the_rest(
     press_log_in_to_etma(browser, sites)
     assert ticked_pis(browser) == set(states)  # the selection is untouched so far
 
-    sites.reset_hits()
-    browser.press("run-again")
-    browser.wait_for_message("Finished", timeout=120)
-    after = browser.wait_for_finished_rows(len(cohort.students))
-    assert set(after.values()) <= FINISHED_WELL
-    # Exactly the rest was fetched again, and the selection is now (and stays) those students.
-    assert sites.etma_hits[("POST", "/etma/student")] == len(rest)
-    with_files = [pi for pi in rest if cohort.student(pi).files]
-    assert sites.etma_hits[("POST", "/etma/download")] == len(with_files)
-    assert ticked_pis(browser) == set(rest)
+    # Exactly the rest is fetched again, and the selection is now (and stays) those students.
+    run_again_fetches_exactly(browser, sites, cohort, rest)
     assert browser.toolbar_text("count").startswith(f"{len(rest)} of")
     assert next_steps(browser) == []
     assert codes_table_rows(module_folder)[rest[0]]["Status"] in {"done", "not submitted"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.page_checks import next_steps, ticked_pis
+from tests.e2e.page_checks import next_steps, press_log_in_to_etma, run_again_fetches_exactly
 from tests.sites import Faults
 
 FINISHED_WELL = {"done", "not_submitted"}
@@ -52,24 +52,9 @@ def test_signon_expiry_log_in_through_the_signon_host_then_run_again_finishes_th
     assert sites.signon_requests == []
 
     sites.faults = Faults()  # the session the tutor signs in to now lasts
-    oscar_tab = browser.current_tab()
-    before = set(browser.tabs())
-    browser.press("login-etma")
-    (tab,) = browser.wait(lambda: set(browser.tabs()) - before, "a new tab for eTMA")
-    browser.switch_to_tab(tab)
-    sign_in_through_signon_host(browser, sites)
+    press_log_in_to_etma(browser, sites, sign_in=sign_in_through_signon_host)
     assert sites.signon_requests, "the browser signed in at the sign-on host"
     assert not any("ETMA_SESSION" in request.cookie for request in sites.signon_requests)
-    browser.close_tab()
-    browser.switch_to_tab(oscar_tab)
 
-    sites.reset_hits()
-    browser.press("run-again")
-    browser.wait_for_message("Finished", timeout=120)
-    after = browser.wait_for_finished_rows(len(cohort.students))
-    assert set(after.values()) <= FINISHED_WELL
-    assert sites.etma_hits[("POST", "/etma/student")] == len(rest)
-    with_files = [pi for pi in rest if cohort.student(pi).files]
-    assert sites.etma_hits[("POST", "/etma/download")] == len(with_files)
-    assert ticked_pis(browser) == set(rest)
+    run_again_fetches_exactly(browser, sites, cohort, rest)
     assert sites.signon_requests == []  # the rerun went straight to eTMA
