@@ -7,25 +7,15 @@ through a private duplicate of it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from . import __version__
-from .actions import (
-    cancel,
-    check_etma,
-    download_and_codes,
-    hello,
-    jobs,
-    settings,
-    student_search,
-)
-from .actions import open as open_action  # not ``open``: that would hide the built-in
 from .config import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
@@ -40,19 +30,31 @@ SLOW_WORKERS = 2
 #: Nesting a request may have; deeper JSON is refused before it can exhaust the stack.
 MAX_DEPTH = 64
 
+
+class _Handler:
+    """An action's handler, ``actions/<module>.py``'s ``handle``, imported on the action's first
+    request: the browser waits for the answer to ``hello``, which must not pay for the others."""
+
+    def __init__(self, module: str) -> None:
+        self.module = f"{__package__}.actions.{module}"
+
+    def __call__(self, host: NativeHost, message: dict):
+        return importlib.import_module(self.module).handle(host, message)
+
+
 #: Every action the helper answers, and the only list of them: ``hello`` replies with its keys
 #: (in this order) and a request naming anything else is an unknown action. Action X is handled
 #: in ``actions/X.py``; ``download`` and ``codes`` share ``actions/download_and_codes.py``.
 HANDLERS = {
-    "hello": hello.handle,
-    "download": download_and_codes.handle,
-    "codes": download_and_codes.handle,
-    "cancel": cancel.handle,
-    "jobs": jobs.handle,
-    "settings": settings.handle,
-    "open": open_action.handle,
-    "student_search": student_search.handle,
-    "check_etma": check_etma.handle,
+    "hello": _Handler("hello"),
+    "download": _Handler("download_and_codes"),
+    "codes": _Handler("download_and_codes"),
+    "cancel": _Handler("cancel"),
+    "jobs": _Handler("jobs"),
+    "settings": _Handler("settings"),
+    "open": _Handler("open"),
+    "student_search": _Handler("student_search"),
+    "check_etma": _Handler("check_etma"),
 }
 
 
@@ -66,7 +68,7 @@ class NativeHost:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._ledger = None
-        self._slow = ThreadPoolExecutor(SLOW_WORKERS, thread_name_prefix="slow")
+        self._slow = None  # the pool for slow requests, made on the first one
         self._slow_pending = 0
 
     @property
@@ -218,6 +220,10 @@ class NativeHost:
                 with self._lock:
                     self._slow_pending -= 1
 
+        if self._slow is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._slow = ThreadPoolExecutor(SLOW_WORKERS, thread_name_prefix="slow")
         self._slow.submit(run)
 
     def serve(self) -> None:
@@ -242,7 +248,8 @@ class NativeHost:
                 break
             self.handle(payload)
         self.cancel()
-        self._slow.shutdown(wait=False, cancel_futures=True)
+        if self._slow is not None:
+            self._slow.shutdown(wait=False, cancel_futures=True)
         thread = self._thread
         if thread is not None:
             thread.join(timeout=1.5)

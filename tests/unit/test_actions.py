@@ -8,6 +8,7 @@ docs/PROTOCOL.md's request table names the same actions in the same order.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
@@ -71,7 +72,8 @@ def test_a_handler_added_is_listed_and_served_and_one_removed_is_neither(monkeyp
 def test_each_action_is_handled_in_the_module_named_after_it():
     for action, handler in native_host.HANDLERS.items():
         module = "download_and_codes" if action in ("download", "codes") else action
-        assert handler.__module__ == f"etma_helper.actions.{module}", action
+        assert handler.module == f"etma_helper.actions.{module}", action
+        assert callable(importlib.import_module(handler.module).handle), action
     modules = {path.stem for path in (ROOT / "host" / "etma_helper" / "actions").glob("*.py")}
-    named = {h.__module__.rsplit(".", 1)[1] for h in native_host.HANDLERS.values()}
+    named = {h.module.rsplit(".", 1)[1] for h in native_host.HANDLERS.values()}
     assert modules - {"__init__"} == named

@@ -1,7 +1,8 @@
 """One module per protocol action, named after it; each exposes ``handle(host, message) -> Reply``.
 
 ``actions/X.py`` handles action X (``download`` and ``codes`` share ``download_and_codes.py``);
-the table that maps each action to its handler is ``native_host.HANDLERS``.
+the table that maps each action to its handler is ``native_host.HANDLERS``, which imports a
+handler's module on its first request.
 """
 
 from __future__ import annotations
