@@ -1,7 +1,16 @@
-"""The practice OSCAR site: login, work allocation, marks, and unlocking third marking."""
+"""The practice OSCAR site: login, work allocation, marks, and unlocking third marking.
+
+Unlocking works as an old postback does: each row's "Unlock third marking" form posts one
+student's code to ``/oscar/confirm``, and OSCAR answers with the whole work-allocation page again,
+its answer in a line above the table ("Third marking unlocked for P…", or why not). So every
+other code typed into the page and not yet sent is gone, as on the real system. A wrong code, an
+empty one or a form sent from another site (an ``Origin`` that is not OSCAR's own) is refused with
+OSCAR's words, on a normal 200 page.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from . import marks as marks_pages
@@ -39,6 +48,17 @@ def late_table(table_html: str) -> str:
         f"}}, {LATE_TABLE_DELAY_MS}));"
         "</script>"
     )
+
+
+@dataclass(frozen=True)
+class UnlockRequest:
+    """One "Unlock third marking" request as OSCAR received it."""
+
+    pi: str
+    code: str
+    #: the request's Origin header ("" when it had none, as from a script outside a browser)
+    origin: str
+    unlocked: bool
 
 
 class OscarHandler(PageHandler):
@@ -107,9 +127,14 @@ class OscarHandler(PageHandler):
         )
 
     def work_allocation(self) -> None:
-        cohort = self.sites.cohort
         module = self.query.get("module", "").strip().upper()
         assignment = self.query.get("assignment", "").strip().upper().replace(" ", "")
+        self._allocation_page(module, assignment)
+
+    def _allocation_page(self, module: str, assignment: str, answer: str = "") -> None:
+        """The work-allocation page for ``module`` and ``assignment``; ``answer`` (HTML) is
+        OSCAR's answer to the form just sent, shown above the table."""
+        cohort = self.sites.cohort
         if module != cohort.module or assignment != cohort.assignment:
             shown = module or "(none)"
             self.send_page(
@@ -132,7 +157,7 @@ class OscarHandler(PageHandler):
         self.send_page(
             "Work allocation",
             (
-                f"<h2>Work allocation</h2><h3>{esc(title)}</h3>"
+                f"<h2>Work allocation</h2><h3>{esc(title)}</h3>{answer}"
                 f"<p>{len(cohort.students)} students allocated.</p>{table}"
             ),
         )
@@ -186,20 +211,43 @@ class OscarHandler(PageHandler):
             marks_pages.student_marks_page(self, student)
 
     def confirm(self) -> None:
+        """One student's "Unlock third marking": OSCAR checks the code and answers with the
+        work-allocation page again, its answer above the table."""
+        module = self.form.get("module", "").strip().upper()
+        assignment = self.form.get("assignment", "").strip().upper().replace(" ", "")
+        origin = self.headers.get("Origin", "")
+        if origin and origin != f"http://{self.headers.get('Host', '')}":
+            # A form sent from another site's page: refused, as a CSRF check would.
+            self.send_page(
+                "Confirmation",
+                "<h2>Confirmation</h2><p><b>This form was not sent from OSCAR's own page.</b></p>",
+                status=403,
+            )
+            return
         student = self._student_or_error(self.form)
         if student is None:
             return
-        back = f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
         typed = self.form.get("confirmation_code", "").strip().upper()
-        if typed != student.code.upper():
-            # Old systems report a wrong code on a normal 200 page.
-            self.send_page(
-                "Confirmation",
-                "<h2>Confirmation</h2><p><b>The confirmation code is not correct</b></p>" + back,
+        unlocked = False
+        if student.pi in self.sites.unlocked:
+            answer = refusal(f"Third marking is already unlocked for {student.pi}.", kind="note")
+        elif not typed:
+            answer = refusal(f"Enter the confirmation code for {student.pi}.")
+        elif typed != self.sites.oscar_code(student.pi).upper():
+            answer = refusal(f"The confirmation code is not correct for {student.pi}.")
+        else:
+            self.sites.mark_unlocked(student.pi)
+            unlocked = True
+            answer = (
+                f"<p><b>Third marking unlocked for {esc(student.pi)}</b> "
+                f"({esc(student.name)}).</p>"
             )
-            return
-        self.sites.mark_unlocked(student.pi)
-        self.send_page(
-            "Confirmation",
-            f"<h2>Confirmation</h2><p>Third marking unlocked for {esc(student.pi)}</p>" + back,
-        )
+        self.sites.record_unlock_request(UnlockRequest(student.pi, typed, origin, unlocked))
+        self._allocation_page(module, assignment, answer)
+
+
+def refusal(text: str, kind: str = "error") -> str:
+    """OSCAR's answer line for a code it did not take: red for an error, plain for a note."""
+    if kind == "note":
+        return f"<p><b>{esc(text)}</b></p>"
+    return f'<p><font color="#cc0000"><b>{esc(text)}</b></font></p>'
