@@ -47,8 +47,10 @@ def open_panel(browser) -> dict[str, str]:
     """Press Fill codes; the panel's lines, PI → text."""
     browser.press("fill")
     return browser.wait(
-        lambda: browser.shown(PANEL, in_toolbar=True)
-        and browser.texts(f"{PANEL} [data-fill-pi]", "data-fill-pi", in_toolbar=True),
+        lambda: (
+            browser.shown(PANEL, in_toolbar=True)
+            and browser.texts(f"{PANEL} [data-fill-pi]", "data-fill-pi", in_toolbar=True)
+        ),
         "the fill panel",
     )
 

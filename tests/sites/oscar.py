@@ -239,8 +239,7 @@ class OscarHandler(PageHandler):
             self.sites.mark_unlocked(student.pi)
             unlocked = True
             answer = (
-                f"<p><b>Third marking unlocked for {esc(student.pi)}</b> "
-                f"({esc(student.name)}).</p>"
+                f"<p><b>Third marking unlocked for {esc(student.pi)}</b> ({esc(student.name)}).</p>"
             )
         self.sites.record_unlock_request(UnlockRequest(student.pi, typed, origin, unlocked))
         self._allocation_page(module, assignment, answer)
