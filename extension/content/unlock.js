@@ -125,7 +125,7 @@
     const tail = signIn
       ? ` OSCAR asked you to sign in again: sign in, then press Fill codes again to unlock the rest (${plural(others.length - listed.length, "student")}).`
       : "";
-    return `${head}${lines.length ? ` Not unlocked: ${lines.join("; ")}.` : ""}${tail}`;
+    return `${head}${lines.length ? ` Not unlocked: ${lines.join("; ")}` : ""}${tail}`;
   }
 
   // --- Reading the page and OSCAR's answers, and sending ----------------------------------------
