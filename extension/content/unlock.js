@@ -304,8 +304,12 @@
           try {
             result = await sendUnlock(item, pageLines);
           } catch (error) {
+            // No answer at all: OSCAR is down, too slow, or sent the request to a sign-on page on
+            // another site (which the browser does not let this page read). The rest would fare
+            // no better, so they wait for the tutor.
             const why = error?.name === "TimeoutError" ? `no answer in ${ANSWER_MS / 1000} s` : String(error?.message || error);
-            result = { outcome: "error", reason: `OSCAR could not be reached (${why}).` };
+            result = { outcome: "error", reason: `OSCAR could not be reached (${why}); reload the page, sign in if OSCAR asks, and press Fill codes again.` };
+            stopped = "not sent after OSCAR could not be reached.";
           }
           if (result.outcome === "sign_in") stopped = "OSCAR asked you to sign in again first.";
         }

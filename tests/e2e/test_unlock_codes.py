@@ -209,3 +209,25 @@ def test_a_pages_script_cannot_unlock(browser, sites, cohort, locked):
     browser.press("unlock-confirm")
     browser.wait_for_message("Unlocked 1 of 1 student in OSCAR.", timeout=30)
     assert student.pi in sites.unlocked
+
+
+def test_when_oscar_asks_to_sign_in_again_the_rest_wait(browser, sites, cohort, locked):
+    chosen = locked[:3]
+    browser.open_allocation(sites)
+    get_codes(browser, chosen)
+    open_panel(browser)
+    sites.expire_oscar_sessions()  # the tutor's OSCAR session ends before they press Unlock
+    browser.press("unlock-confirm")
+
+    message = browser.wait_for_message("OSCAR asked you to sign in again", timeout=30)
+    assert message.startswith("Unlocked 0 of 3 students in OSCAR.")
+    assert "unlock the rest (3 students)" in message
+    assert not {s.pi for s in chosen} & sites.unlocked
+    # OSCAR sent the first to its sign-in page; the others were never sent.
+    assert row_outcomes(browser) == {
+        chosen[0].pi: "sign_in",
+        chosen[1].pi: "not_sent",
+        chosen[2].pi: "not_sent",
+    }
+    fields = browser.code_fields()
+    assert all(fields[s.pi] == s.code for s in chosen)  # the filled codes wait in their fields
