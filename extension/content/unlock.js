@@ -217,7 +217,14 @@
     if (address.origin !== location.origin) {
       return { outcome: "not_sent", reason: `its form goes to another site (${address.origin}).` };
     }
-    const submitter = [...form.elements].find((control) => control.type === "submit" && !control.disabled) ?? null;
+    // The student's own button: in a page-wide form (as ASP.NET pages have) every row's button
+    // is in the one form, and the one pressed says whose code it is.
+    const buttons = [...form.elements].filter((control) => ["submit", "image"].includes(control.type) && !control.disabled);
+    const pageRow = oscar.state.page.rows.get(item.key);
+    const submitter = buttons.find((button) => pageRow?.contains(button)) ?? (buttons.length === 1 ? buttons[0] : null);
+    if (buttons.length > 1 && !submitter) {
+      return { outcome: "not_sent", reason: "its row has no Unlock button of its own in OSCAR's form." };
+    }
     const fields = new FormData(form, submitter);
     const method = (form.getAttribute("method") || "get").toUpperCase() === "POST" ? "POST" : "GET";
     const multipart = /multipart\/form-data/i.test(form.getAttribute("enctype") || "");
@@ -236,7 +243,6 @@
     const elsewhere = new URL(response.url || address).origin !== location.origin;
     if (elsewhere || reply.querySelector('input[type="password"]')) return readAnswer({ status: response.status, signIn: true, row: null });
     const { table, row } = rowIn(reply, item.key);
-    const pageRow = oscar.state.page.rows.get(item.key);
     const rowKnown = new Set(pageRow ? linesOf(pageRow).map((line) => line.text) : []);
     return readAnswer({
       status: response.status,
@@ -250,6 +256,7 @@
   /** Show student `key`'s unlock result on their row, in the status cell (again after a re-render). */
   function paintRow(row, key) {
     const result = results.get(key);
+    if (!result && row.dataset.etmaUnlock === undefined) return; // the usual case: nothing to show
     const status = oscar.state.ownCells.get(row)?.status;
     if (!status) return;
     let line = status.querySelector(":scope > .etma-helper-unlock");
