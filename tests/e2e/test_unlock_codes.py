@@ -72,7 +72,7 @@ def row_outcomes(browser) -> dict[str, str]:
 
 
 def type_into(browser, pi: str, text: str) -> None:
-    browser.click(row_selector(pi, "input[name=confirmation_code]"))
+    browser.click(row_selector(pi, "input[type=text]"))
     browser.type_keys(text)
 
 
@@ -231,3 +231,21 @@ def test_when_oscar_asks_to_sign_in_again_the_rest_wait(browser, sites, cohort, 
     }
     fields = browser.code_fields()
     assert all(fields[s.pi] == s.code for s in chosen)  # the filled codes wait in their fields
+
+
+def test_a_page_wide_form_sends_each_students_own_button(browser, sites, cohort, locked):
+    """An ASP.NET-style page, one form around the table: each student is sent with their own
+    row's button, so OSCAR unlocks them and no one else, and the other fields stay."""
+    chosen, typed = locked[1:3], locked[0]
+    browser.navigate(sites.allocation_url + "&form=page")
+    browser.wait_for_toolbar()
+    get_codes(browser, chosen)
+    type_into(browser, typed.pi, "MY-OWN")  # the first row: the one a wrong button would send
+    open_panel(browser)
+    before = len(sites.unlock_requests)
+    browser.press("unlock-confirm")
+
+    browser.wait_for_message("Unlocked 2 of 2 students in OSCAR.", timeout=30)
+    assert [r.pi for r in sites.unlock_requests[before:]] == [s.pi for s in chosen]
+    assert {s.pi for s in locked} & sites.unlocked == {s.pi for s in chosen}
+    assert browser.value(row_selector(typed.pi, "input[type=text]")) == "MY-OWN"

@@ -6,6 +6,10 @@ its answer in a line above the table ("Third marking unlocked for P…", or why 
 other code typed into the page and not yet sent is gone, as on the real system. A wrong code, an
 empty one or a form sent from another site (an ``Origin`` that is not OSCAR's own) is refused with
 OSCAR's words, on a normal 200 page.
+
+``?form=page`` lays the page out as an ASP.NET page would: one form around the whole table, a
+code field and a button per row, named by the student's PI; the button pressed says whose code
+is meant, and the page comes back in the same layout.
 """
 
 from __future__ import annotations
@@ -129,11 +133,14 @@ class OscarHandler(PageHandler):
     def work_allocation(self) -> None:
         module = self.query.get("module", "").strip().upper()
         assignment = self.query.get("assignment", "").strip().upper().replace(" ", "")
-        self._allocation_page(module, assignment)
+        self._allocation_page(module, assignment, page_form=self.query.get("form") == "page")
 
-    def _allocation_page(self, module: str, assignment: str, answer: str = "") -> None:
+    def _allocation_page(
+        self, module: str, assignment: str, answer: str = "", *, page_form: bool = False
+    ) -> None:
         """The work-allocation page for ``module`` and ``assignment``; ``answer`` (HTML) is
-        OSCAR's answer to the form just sent, shown above the table."""
+        OSCAR's answer to the form just sent, shown above the table. ``page_form``: one form
+        around the whole table (see the module's docstring), else one form per row."""
         cohort = self.sites.cohort
         if module != cohort.module or assignment != cohort.assignment:
             shown = module or "(none)"
@@ -143,7 +150,8 @@ class OscarHandler(PageHandler):
             )
             return
         rows = "".join(
-            self._allocation_row(student, index) for index, student in enumerate(cohort.students)
+            self._allocation_row(student, index, page_form)
+            for index, student in enumerate(cohort.students)
         )
         title = f"Module {cohort.module} – Assignment {assignment_label(cohort.assignment)}"
         table = (
@@ -152,6 +160,17 @@ class OscarHandler(PageHandler):
             "<th>Marks</th><th>Third-mark confirmation code</th></tr>"
             f"{rows}</table>"
         )
+        if page_form:
+            hidden = "".join(
+                f'<input type="hidden" name="{key}" value="{esc(value)}">'
+                for key, value in (
+                    ("module", module),
+                    ("assignment", assignment),
+                    ("layout", "page"),
+                )
+            )
+            form = '<form method="post" action="/oscar/confirm" name="aspnetForm">'
+            table = f"{form}{hidden}{table}</form>"
         if self.query.get("late"):
             table = late_table(table)
         self.send_page(
@@ -162,12 +181,20 @@ class OscarHandler(PageHandler):
             ),
         )
 
-    def _allocation_row(self, student: Student, index: int) -> str:
+    def _allocation_row(self, student: Student, index: int, page_form: bool = False) -> str:
         cohort = self.sites.cohort
         ids = {"module": cohort.module, "assignment": cohort.assignment, "pi": student.pi}
         marks_link = f"/oscar/marks?{urlencode(ids)}"
         if student.pi in self.sites.unlocked:
             unlock = "<i>Third marking unlocked</i>"
+        elif page_form:
+            field_id = f"code_{student.pi}"
+            unlock = (
+                f'<input type="text" name="code_{esc(student.pi)}" id="{field_id}" size="10" '
+                'title="Confirmation code"> '
+                f'<input type="submit" name="unlock_{esc(student.pi)}" '
+                'value="Unlock third marking">'
+            )
         else:
             field_id = f"code_{student.pi}"
             hidden = "".join(
@@ -224,10 +251,17 @@ class OscarHandler(PageHandler):
                 status=403,
             )
             return
-        student = self._student_or_error(self.form)
+        page_form = self.form.get("layout") == "page"
+        values = self.form
+        if page_form:
+            # The page-wide form: the button pressed names the student, and their field the code.
+            pressed = [name[len("unlock_") :] for name in self.form if name.startswith("unlock_")]
+            pi = pressed[0] if len(pressed) == 1 else ""
+            values = {**self.form, "pi": pi, "confirmation_code": self.form.get(f"code_{pi}", "")}
+        student = self._student_or_error(values)
         if student is None:
             return
-        typed = self.form.get("confirmation_code", "").strip().upper()
+        typed = values.get("confirmation_code", "").strip().upper()
         unlocked = False
         if student.pi in self.sites.unlocked:
             answer = refusal(f"Third marking is already unlocked for {student.pi}.", kind="note")
@@ -242,7 +276,7 @@ class OscarHandler(PageHandler):
                 f"<p><b>Third marking unlocked for {esc(student.pi)}</b> ({esc(student.name)}).</p>"
             )
         self.sites.record_unlock_request(UnlockRequest(student.pi, typed, origin, unlocked))
-        self._allocation_page(module, assignment, answer)
+        self._allocation_page(module, assignment, answer, page_form=page_form)
 
 
 def refusal(text: str, kind: str = "error") -> str:

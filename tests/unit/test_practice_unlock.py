@@ -99,3 +99,20 @@ def test_a_form_sent_from_another_sites_page_is_refused(sites, oscar):
     assert response.status_code == 403
     assert "not sent from OSCAR's own page" in response.text
     assert student.pi not in sites.unlocked
+
+
+def test_the_page_wide_form_unlocks_the_student_whose_button_was_pressed(sites, oscar):
+    first, pressed = sites.cohort.students[4], sites.cohort.students[5]
+    page = oscar.get(sites.allocation_url + "&form=page", timeout=5).text
+    assert page.count("<form") == 1 and f'name="unlock_{pressed.pi}"' in page
+    fields = {"module": "TM351", "assignment": "TMA02", "layout": "page"}
+    fields |= {f"code_{s.pi}": "" for s in sites.cohort.students if s.pi not in sites.unlocked}
+    fields |= {f"code_{first.pi}": "AAAA-AAAA", f"code_{pressed.pi}": pressed.code}
+    answer = oscar.post(
+        sites.oscar_url + "oscar/confirm",
+        data={**fields, f"unlock_{pressed.pi}": "Unlock third marking"},
+        timeout=5,
+    ).text
+    assert f"Third marking unlocked for {pressed.pi}" in answer
+    assert pressed.pi in sites.unlocked and first.pi not in sites.unlocked
+    assert answer.count("<form") == 1  # the same layout again
