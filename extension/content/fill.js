@@ -106,7 +106,9 @@
       ...notes.map((note) => element("p", {}, note)), actions);
     panel.hidden = false;
     updateConfirm();
-    (panel.querySelector('input[data-role="replace"]') ?? panel.querySelector('[data-action="unlock-confirm"]')).focus();
+    // The first thing to decide, else the step that sends nothing, else Unlock.
+    (panel.querySelector('input[data-role="replace"]') ?? panel.querySelector('[data-action="fill-confirm"]:not([disabled])')
+      ?? panel.querySelector('[data-action="unlock-confirm"]')).focus();
   }
 
   /** The items to fill: the empty fields, and the typed-in ones whose Replace box is ticked. */

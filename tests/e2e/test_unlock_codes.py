@@ -180,7 +180,7 @@ def test_a_pages_script_cannot_unlock(browser, sites, cohort, locked):
     student = locked[0]
     browser.open_allocation(sites)
     get_codes(browser, [student])
-    open_panel(browser)  # the panel is open, its Unlock button focused
+    open_panel(browser)  # the panel is open, one of its buttons focused
     before = len(sites.unlock_requests)
     browser.run(
         """() => {
