@@ -60,6 +60,7 @@ def reset(sites: PracticeSites) -> None:
     sites.etma_viewstate_bytes = 0
     sites.etma_hostile = {}
     sites.signon = None
+    sites.changed_codes = {}
     sites.expire_signon_sessions()
 
 

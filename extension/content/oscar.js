@@ -13,7 +13,8 @@
  *   content/words.js   what the page says, from the records alone (rows, counts, progress)
  *   content/toolbar.js the toolbar in its closed shadow root, the message line, the announcer
  *   content/rows.js    the rows' cells, (re-)enhancing the table, the selection
- *   content/fill.js    Fill codes: the preview panel and writing codes into OSCAR's fields
+ *   content/unlock.js  who Fill codes takes; unlocking several students through OSCAR's own forms
+ *   content/fill.js    Fill codes: the panel, writing codes into OSCAR's fields, Fill and unlock
  *   content/results.js live counts, Show problems only, nothing-submitted list, next steps
  *   content/jobs.js    starting, cancelling and following jobs; progress; the summary
  *   content/oscar.js   this file
@@ -24,7 +25,9 @@
  *
  * The page is not ours: every change is guarded, styles are isolated (a shadow root for the
  * toolbar, `etma-helper-` classes on the rows), and when the page re-renders the table the
- * enhancements are attached again. The page's forms are never submitted.
+ * enhancements are attached again. The page's forms are never submitted, except a student's own
+ * "Unlock third marking" form, sent in the background (content/unlock.js) only when the tutor
+ * presses Fill and unlock.
  *
  * The page's own script is not trusted either. Only the tutor's real clicks and key presses
  * (`event.isTrusted`) on the toolbar, the fill panel, the row checkboxes and the select-all box
@@ -47,8 +50,10 @@
  * [data-action=login-etma|run-again|retry-failed] and [data-role=not-submitted] (the list). A
  * finished row's status cell has span.etma-helper-detail and button.etma-helper-open; with
  * "Show problems only" the table has data-etma-filter="problems". The fill preview is [data-role=fill-panel], one [data-fill-pi=PI] row
- * per field, input[data-role=replace] on rows whose field holds the user's own text, and
- * [data-action=fill-confirm|fill-cancel]. A closed root is out of a page script's reach, and so
+ * per field, input[data-role=replace] on rows whose field holds the user's own text, a
+ * [data-role=unlock-result] cell per row (data-outcome unlocked|refused|error|sign_in|not_sent|
+ * working), and [data-action=fill-confirm|unlock-confirm|fill-cancel]; a row OSCAR answered has
+ * data-etma-unlock (the same outcomes) and span.etma-helper-unlock in its status cell. A closed root is out of a page script's reach, and so
  * out of Selenium's execute_script (the page's world); WebDriver itself reaches it (chromedriver's
  * element shadow root, Firefox BiDi's locateNodes with includeShadowTree "all"), and tests press
  * its buttons with real input, the only kind this script obeys.
@@ -87,6 +92,7 @@
       case "retry-failed": results.retryFailed(); break;
       case "fill": fill.open(); break;
       case "fill-confirm": fill.confirm(); break;
+      case "unlock-confirm": fill.fillAndUnlock().catch(guard(() => showMessage("The unlock could not be finished.", { kind: "error" }))); break;
       case "fill-cancel": fill.close(); break;
       default: break;
     }

@@ -75,9 +75,12 @@
     return pageCells(row).map(cellText).find((text) => text && text !== pi) || "student";
   }
 
-  /** The first table on the page with a "PI" header and at least one student row. */
-  function findStudentTable() {
-    for (const table of document.querySelectorAll("table")) {
+  /**
+   * The first table on the page (or in `root`: a page OSCAR sent back, parsed) with a "PI"
+   * header and at least one student row.
+   */
+  function findStudentTable(root = document) {
+    for (const table of root.querySelectorAll("table")) {
       const header = headerRowOf(table);
       if (!header) continue;
       const columns = columnsOf(header);

@@ -104,6 +104,7 @@
     if (cells.box.checked !== checked) cells.box.checked = checked;
     const record = page.records.get(key);
     if (record || row.dataset.etmaState !== "idle") paintRow(row, record);
+    oscar.unlock.paintRow(row, key); // OSCAR's answer to an unlock, again after a re-render
   }
 
   /** Keep other rows (totals, notes) lined up with the added columns. */

@@ -67,6 +67,9 @@
     .panel tr.conflict td { background: #fff8e6; }
     .panel label { cursor: pointer; }
     .panel .actions { display: flex; gap: 0.5em; margin-top: 0.5em; }
+    .panel [data-outcome="unlocked"] { color: #17632a; }
+    .panel [data-outcome="refused"], .panel [data-outcome="error"], .panel [data-outcome="sign_in"],
+    .panel [data-outcome="not_sent"] { color: #8f1010; font-weight: bold; }
   `;
 
   /** The toolbar's host element, its closed shadow root kept in page.shadow. */

@@ -33,7 +33,7 @@
     attempt("keysOnHost", () => { host.focus(); press(host, "Enter"); press(host, " "); press(document.body, "Enter"); });
     attempt("reattachShadow", () => host.attachShadow({ mode: "open" }));
     if (root) {
-      for (const action of ["select-all", "download", "codes", "fill", "cancel"]) {
+      for (const action of ["select-all", "download", "codes", "fill", "fill-confirm", "unlock-confirm", "cancel"]) {
         attempt("button:" + action, () => {
           const button = root.querySelector(`[data-action="${action}"]`);
           button.click();

@@ -141,7 +141,8 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(browser, sites, 
     assert f"input:code_{pis[0]}" in events and f"change:code_{pis[0]}" in events
     assert f"input:code_{typed_pi}" not in events
 
-    # Asked again, only the typed field is left, and ticking Replace replaces it.
+    # Asked again, the filled fields hold their codes (still to unlock), only the typed field is
+    # left to fill, and ticking Replace replaces it.
     browser.press("fill")
     left = browser.wait(
         lambda: (
@@ -150,8 +151,11 @@ def test_fill_codes_previews_keeps_typed_text_and_never_submits(browser, sites, 
         ),
         "the fill panel again",
     )
-    assert list(left) == [typed_pi]
+    assert set(left) == set(pis)
+    assert all("holds this code" in left[pi] for pi in pis if pi != typed_pi)
+    assert browser.enabled(confirm, in_toolbar=True) is False
     browser.click(replace_boxes, in_toolbar=True)
+    browser.wait(lambda: browser.text(confirm, in_toolbar=True) == "Fill 1 code", "Fill 1 code")
     browser.press("fill-confirm")
     browser.wait(lambda: browser.code_fields()[typed_pi] == codes[typed_pi], "the replaced code")
     assert not set(pis) & sites.unlocked  # filling never submits OSCAR's forms

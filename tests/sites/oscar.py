@@ -1,7 +1,20 @@
-"""The practice OSCAR site: login, work allocation, marks, and unlocking third marking."""
+"""The practice OSCAR site: login, work allocation, marks, and unlocking third marking.
+
+Unlocking works as an old postback does: each row's "Unlock third marking" form posts one
+student's code to ``/oscar/confirm``, and OSCAR answers with the whole work-allocation page again,
+its answer in a line above the table ("Third marking unlocked for P…", or why not). So every
+other code typed into the page and not yet sent is gone, as on the real system. A wrong code, an
+empty one or a form sent from another site (an ``Origin`` that is not OSCAR's own) is refused with
+OSCAR's words, on a normal 200 page.
+
+``?form=page`` lays the page out as an ASP.NET page would: one form around the whole table, a
+code field and a button per row, named by the student's PI; the button pressed says whose code
+is meant, and the page comes back in the same layout.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from . import marks as marks_pages
@@ -39,6 +52,17 @@ def late_table(table_html: str) -> str:
         f"}}, {LATE_TABLE_DELAY_MS}));"
         "</script>"
     )
+
+
+@dataclass(frozen=True)
+class UnlockRequest:
+    """One "Unlock third marking" request as OSCAR received it."""
+
+    pi: str
+    code: str
+    #: the request's Origin header ("" when it had none, as from a script outside a browser)
+    origin: str
+    unlocked: bool
 
 
 class OscarHandler(PageHandler):
@@ -107,9 +131,17 @@ class OscarHandler(PageHandler):
         )
 
     def work_allocation(self) -> None:
-        cohort = self.sites.cohort
         module = self.query.get("module", "").strip().upper()
         assignment = self.query.get("assignment", "").strip().upper().replace(" ", "")
+        self._allocation_page(module, assignment, page_form=self.query.get("form") == "page")
+
+    def _allocation_page(
+        self, module: str, assignment: str, answer: str = "", *, page_form: bool = False
+    ) -> None:
+        """The work-allocation page for ``module`` and ``assignment``; ``answer`` (HTML) is
+        OSCAR's answer to the form just sent, shown above the table. ``page_form``: one form
+        around the whole table (see the module's docstring), else one form per row."""
+        cohort = self.sites.cohort
         if module != cohort.module or assignment != cohort.assignment:
             shown = module or "(none)"
             self.send_page(
@@ -118,7 +150,8 @@ class OscarHandler(PageHandler):
             )
             return
         rows = "".join(
-            self._allocation_row(student, index) for index, student in enumerate(cohort.students)
+            self._allocation_row(student, index, page_form)
+            for index, student in enumerate(cohort.students)
         )
         title = f"Module {cohort.module} – Assignment {assignment_label(cohort.assignment)}"
         table = (
@@ -127,22 +160,41 @@ class OscarHandler(PageHandler):
             "<th>Marks</th><th>Third-mark confirmation code</th></tr>"
             f"{rows}</table>"
         )
+        if page_form:
+            hidden = "".join(
+                f'<input type="hidden" name="{key}" value="{esc(value)}">'
+                for key, value in (
+                    ("module", module),
+                    ("assignment", assignment),
+                    ("layout", "page"),
+                )
+            )
+            form = '<form method="post" action="/oscar/confirm" name="aspnetForm">'
+            table = f"{form}{hidden}{table}</form>"
         if self.query.get("late"):
             table = late_table(table)
         self.send_page(
             "Work allocation",
             (
-                f"<h2>Work allocation</h2><h3>{esc(title)}</h3>"
+                f"<h2>Work allocation</h2><h3>{esc(title)}</h3>{answer}"
                 f"<p>{len(cohort.students)} students allocated.</p>{table}"
             ),
         )
 
-    def _allocation_row(self, student: Student, index: int) -> str:
+    def _allocation_row(self, student: Student, index: int, page_form: bool = False) -> str:
         cohort = self.sites.cohort
         ids = {"module": cohort.module, "assignment": cohort.assignment, "pi": student.pi}
         marks_link = f"/oscar/marks?{urlencode(ids)}"
         if student.pi in self.sites.unlocked:
             unlock = "<i>Third marking unlocked</i>"
+        elif page_form:
+            field_id = f"code_{student.pi}"
+            unlock = (
+                f'<input type="text" name="code_{esc(student.pi)}" id="{field_id}" size="10" '
+                'title="Confirmation code"> '
+                f'<input type="submit" name="unlock_{esc(student.pi)}" '
+                'value="Unlock third marking">'
+            )
         else:
             field_id = f"code_{student.pi}"
             hidden = "".join(
@@ -186,20 +238,49 @@ class OscarHandler(PageHandler):
             marks_pages.student_marks_page(self, student)
 
     def confirm(self) -> None:
-        student = self._student_or_error(self.form)
-        if student is None:
-            return
-        back = f'<p><a href="{esc(self.sites.allocation_path)}">Back to work allocation</a></p>'
-        typed = self.form.get("confirmation_code", "").strip().upper()
-        if typed != student.code.upper():
-            # Old systems report a wrong code on a normal 200 page.
+        """One student's "Unlock third marking": OSCAR checks the code and answers with the
+        work-allocation page again, its answer above the table."""
+        module = self.form.get("module", "").strip().upper()
+        assignment = self.form.get("assignment", "").strip().upper().replace(" ", "")
+        origin = self.headers.get("Origin", "")
+        if origin and origin != f"http://{self.headers.get('Host', '')}":
+            # A form sent from another site's page: refused, as a CSRF check would.
             self.send_page(
                 "Confirmation",
-                "<h2>Confirmation</h2><p><b>The confirmation code is not correct</b></p>" + back,
+                "<h2>Confirmation</h2><p><b>This form was not sent from OSCAR's own page.</b></p>",
+                status=403,
             )
             return
-        self.sites.mark_unlocked(student.pi)
-        self.send_page(
-            "Confirmation",
-            f"<h2>Confirmation</h2><p>Third marking unlocked for {esc(student.pi)}</p>" + back,
-        )
+        page_form = self.form.get("layout") == "page"
+        values = self.form
+        if page_form:
+            # The page-wide form: the button pressed names the student, and their field the code.
+            pressed = [name[len("unlock_") :] for name in self.form if name.startswith("unlock_")]
+            pi = pressed[0] if len(pressed) == 1 else ""
+            values = {**self.form, "pi": pi, "confirmation_code": self.form.get(f"code_{pi}", "")}
+        student = self._student_or_error(values)
+        if student is None:
+            return
+        typed = values.get("confirmation_code", "").strip().upper()
+        unlocked = False
+        if student.pi in self.sites.unlocked:
+            answer = refusal(f"Third marking is already unlocked for {student.pi}.", kind="note")
+        elif not typed:
+            answer = refusal(f"Enter the confirmation code for {student.pi}.")
+        elif typed != self.sites.oscar_code(student.pi).upper():
+            answer = refusal(f"The confirmation code is not correct for {student.pi}.")
+        else:
+            self.sites.mark_unlocked(student.pi)
+            unlocked = True
+            answer = (
+                f"<p><b>Third marking unlocked for {esc(student.pi)}</b> ({esc(student.name)}).</p>"
+            )
+        self.sites.record_unlock_request(UnlockRequest(student.pi, typed, origin, unlocked))
+        self._allocation_page(module, assignment, answer, page_form=page_form)
+
+
+def refusal(text: str, kind: str = "error") -> str:
+    """OSCAR's answer line for a code it did not take: red for an error, plain for a note."""
+    if kind == "note":
+        return f"<p><b>{esc(text)}</b></p>"
+    return f'<p><font color="#cc0000"><b>{esc(text)}</b></font></p>'

@@ -22,7 +22,7 @@ from .cohort import Cohort
 from .etma import EtmaHandler
 from .faults import Faults
 from .marks import SavedThirdMarks
-from .oscar import OscarHandler
+from .oscar import OscarHandler, UnlockRequest
 from .sessions import SessionStore
 from .signon import SIGNON_MODES, RecordedRequest, SignonHandler, acs_path, signon_start_url
 from .zipcache import ZipCache
@@ -108,6 +108,11 @@ class PracticeSites:
         self.signon_requests: list[RecordedRequest] = []
         self._signon_grants: dict[str, str] = {}
         self.unlocked: set[str] = set()
+        #: codes OSCAR now expects in place of the student's eTMA code (a code changed after
+        #: the tutor fetched it), by PI; empty: OSCAR takes each student's eTMA code
+        self.changed_codes: dict[str, str] = {}
+        #: every "Unlock third marking" request OSCAR received: PI, code sent, Origin header
+        self.unlock_requests: list[UnlockRequest] = []
         #: third marks saved through OSCAR's form, by PI
         self.third_marks: dict[str, SavedThirdMarks] = {}
         self._requested_ports = (oscar_port, etma_port, signon_port)
@@ -354,6 +359,17 @@ class PracticeSites:
         with self._lock:
             self.etma_hits.clear()
             self.signon_requests.clear()
+
+    def oscar_code(self, pi: str) -> str:
+        """The confirmation code OSCAR takes for ``pi`` now."""
+        with self._lock:
+            changed = self.changed_codes.get(pi)
+        return changed if changed is not None else self.cohort.student(pi).code
+
+    def record_unlock_request(self, request: UnlockRequest) -> None:
+        """Remember one "Unlock third marking" request OSCAR received."""
+        with self._lock:
+            self.unlock_requests.append(request)
 
     def mark_unlocked(self, pi: str) -> None:
         """Record that third marking was unlocked for ``pi``."""
