@@ -53,7 +53,8 @@ KNOBS = ("latency", "zip_pad_to", "faults", "etma_viewstate_bytes", "etma_hostil
 
 
 def reset(sites: PracticeSites) -> None:
-    """Every knob a test may turn, back to an ordinary site."""
+    """Every knob a test may turn, and what OSCAR saved (unlocks, third marks), back to an
+    ordinary site."""
     sites.latency = 0.0
     sites.zip_pad_to = None
     sites.faults = Faults()
@@ -62,6 +63,7 @@ def reset(sites: PracticeSites) -> None:
     sites.signon = None
     sites.changed_codes = {}
     sites.expire_signon_sessions()
+    sites.forget_oscar_saves()
 
 
 def etma_admin_url(sites: PracticeSites) -> str:

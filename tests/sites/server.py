@@ -371,6 +371,12 @@ class PracticeSites:
         with self._lock:
             self.unlock_requests.append(request)
 
+    def forget_oscar_saves(self) -> None:
+        """Forget what OSCAR saved (unlocked third marking, third marks): OSCAR as it started."""
+        with self._lock:
+            self.unlocked.clear()
+            self.third_marks.clear()
+
     def mark_unlocked(self, pi: str) -> None:
         """Record that third marking was unlocked for ``pi``."""
         with self._lock:
