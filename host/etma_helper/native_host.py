@@ -20,6 +20,7 @@ from .actions import (
     cancel,
     check_etma,
     download_and_codes,
+    flags,
     hello,
     jobs,
     settings,
@@ -53,6 +54,7 @@ HANDLERS = {
     "open": open_action.handle,
     "student_search": student_search.handle,
     "check_etma": check_etma.handle,
+    "flags": flags.handle,
 }
 
 

@@ -30,6 +30,7 @@ HELLO_ACTIONS = [
     "open",
     "student_search",
     "check_etma",
+    "flags",
 ]
 
 
