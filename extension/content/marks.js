@@ -88,24 +88,27 @@
     const flag = answer.third_marking ? "yes" : answer.complete ? "no" : "incomplete";
     student.firstRow.dataset.etmaPi = student.pi.toUpperCase();
     student.firstRow.dataset.etmaFlag = flag;
-    const line = (role, text) => element("div", { "data-role": role }, text);
+    const line = (role, text, tag = "div") => element(tag, { "data-role": role }, text);
     const flagWords = { yes: "Third marking needed", no: "No third marking", incomplete: "Marks incomplete" }[flag];
-    cell.append(line("flag", flagWords));
+    const words = element("div", { class: "etma-helper-marks-words" });
+    words.append(line("flag", flagWords));
+    if (answer.reason && flag === "yes") words.append(line("reason", answer.reason));
     if (answer.complete) {
-      cell.append(
-        line("totals", `First ${answer.first_percent}% · Second ${answer.second_percent}%`),
-        line("difference", `Difference ${answer.difference}%`),
+      const spread = element("div");
+      spread.append(line("difference", `Difference ${answer.difference}%`, "span"), " · ",
         line("bands", answer.first_band === answer.second_band ? `Both ${answer.first_band}`
-          : `${answer.first_band} / ${answer.second_band}`),
-      );
+          : `${answer.first_band} / ${answer.second_band}`, "span"));
+      words.append(line("totals", `First ${answer.first_percent}% · Second ${answer.second_percent}%`), spread);
     }
-    if (answer.reason && flag === "yes") cell.append(line("reason", answer.reason));
     const numbers = questions.map((q, index) => ({
       question: q.name, maximum: Number(q.maximum),
       first: student.first[index] === "" ? null : Number(student.first[index]),
       second: student.second[index] === "" ? null : Number(student.second[index]),
     }));
-    cell.append(oscar.chart.build(numbers, student.name ? `${student.name} (${student.pi})` : student.pi));
+    const box = element("div", { class: "etma-helper-marks-box" });
+    // The chart first: the charts line up in one column, whatever the words beside them.
+    box.append(oscar.chart.build(numbers, student.name ? `${student.name} (${student.pi})` : student.pi), words);
+    cell.append(box);
     return cell;
   }
 
@@ -114,7 +117,7 @@
     const { table, headerRow, students, questions } = read;
     for (const old of table.querySelectorAll(`.${OWN_CELL}`)) old.remove();
     const cellTag = headerRow.cells[0]?.tagName === "TD" ? "td" : "th";
-    headerRow.append(element(cellTag, { class: OWN_CELL }, "Third marking (eTMA Helper)"));
+    headerRow.append(element(cellTag, { class: OWN_CELL }, "Who needs third marking (eTMA Helper)"));
     const own = new Set(students.flatMap((s) => [s.firstRow, s.secondRow]));
     for (const row of table.rows) {
       if (row !== headerRow && !own.has(row)) row.append(element("td", { class: OWN_CELL }));
