@@ -8,11 +8,10 @@
  */
 import "../lib/protocol.js";
 import "../lib/shared.js";
+import { RULE_KEY } from "../background/third-marking.js";
 import { DEFAULT_RULE, listText, parseRule } from "./rule.js";
 
 const { api } = globalThis.etmaShared;
-/** storage.sync key; background/third-marking.js reads the same. */
-const RULE_KEY = "thirdMarkingRule";
 const FIELDS = ["threshold", "boundaries", "bands"];
 
 const $ = (id) => document.getElementById(id);

@@ -44,7 +44,7 @@ def marks_cell(pi: str, role: str) -> str:
 def chart_bars(browser, pi: str) -> list[list]:
     return browser.run(
         "(pi) => [...document.querySelectorAll("
-        "`tr[data-etma-pi=\"${pi}\"] svg.etma-helper-chart rect`)].map(r => [r.dataset.question,"
+        '`tr[data-etma-pi="${pi}"] svg.etma-helper-chart rect`)].map(r => [r.dataset.question,'
         " r.dataset.marker, r.dataset.mark, Number(r.getAttribute('height')),"
         " r.getAttribute('fill')])",
         pi,
@@ -67,8 +67,14 @@ def test_each_student_shows_the_rules_flag_reason_and_a_chart_of_their_marks(
             assert ("marks differ by" if why == "differ" else "straddles the") in reason, reason
     for pi, flag in flags.items():
         words = browser.text(marks_cell(pi, "flag"))
-        assert words == {"yes": "Third marking needed", "no": "No third marking",
-                         "incomplete": "Marks incomplete"}[flag]
+        assert (
+            words
+            == {
+                "yes": "Third marking needed",
+                "no": "No third marking",
+                "incomplete": "Marks incomplete",
+            }[flag]
+        )
 
     straddle = next(s for s in cohort.students if cohort.marks[s.pi].case == "straddle")
     assert browser.text(marks_cell(straddle.pi, "reason")) == (
@@ -91,7 +97,7 @@ def test_each_student_shows_the_rules_flag_reason_and_a_chart_of_their_marks(
         assert bar[3] == pytest.approx(want[3], abs=0.01)
     assert {bar[4] for bar in bars} == {"#0a4d8c", "#d98a00"}
     described = browser.run(
-        "(pi) => document.querySelector(`tr[data-etma-pi=\"${pi}\"] svg desc`).textContent",
+        '(pi) => document.querySelector(`tr[data-etma-pi="${pi}"] svg desc`).textContent',
         straddle.pi,
     )
     first_question = cohort.questions[0]
@@ -101,8 +107,10 @@ def test_each_student_shows_the_rules_flag_reason_and_a_chart_of_their_marks(
     )
     # A student whose second marker has not finished: an empty outline, no flag.
     missing = next(s.pi for s in cohort.students if cohort.marks[s.pi].case == "second_missing")
-    assert any(bar[1] == "second" and bar[2] == "" and bar[4] == "none"
-               for bar in chart_bars(browser, missing))
+    assert any(
+        bar[1] == "second" and bar[2] == "" and bar[4] == "none"
+        for bar in chart_bars(browser, missing)
+    )
 
     where = DOC_IMAGES if browser.name == "chromium" and not browser.headed else artefacts
     picture = screenshot_of_the_marks(browser, Path(where) / "marks-page.png")
@@ -116,7 +124,9 @@ def test_select_flagged_ticks_exactly_them_on_the_work_allocation_and_codes_fetc
     flagged = {pi for pi, flag in flags.items() if flag == "yes"}
     # A page's own script cannot press it: only the tutor's real click keeps anything.
     before = browser.message()
-    browser.run_in_toolbar("(root) => root.querySelector('[data-action=\"select-flagged\"]').click()")
+    browser.run_in_toolbar(
+        "(root) => root.querySelector('[data-action=\"select-flagged\"]').click()"
+    )
     browser.stays(lambda: browser.message() == before, 1, "nothing kept for a synthetic click")
 
     browser.press("select-flagged")
