@@ -50,7 +50,7 @@
   `;
 
   /** The students the helper flagged for third marking (upper-case PIs, in the page's order). */
-  const marks = { flagged: [] };
+  const marks = { flagged: [], /** the table shown */ table: null, /** the rows last sent, as JSON */ sent: "" };
 
   function buildToolbar() {
     const host = element("div", { id: TOOLBAR_ID });
@@ -130,15 +130,22 @@
   /** Ask the helper (through the background) who needs third marking, and show it. */
   async function check(read) {
     showMessage(`Checking the marks of ${plural(read.students.length, "student")}…`);
+    const sent = marks.sent;
     const answer = await ask({ type: "thirdMarking", what: "flags", rows: flagRows(read) });
+    // The page changed while the helper was asked: the answer for the newer marks is shown.
+    if (sent !== marks.sent || read.table !== marks.table) return;
+    const button = page.shadow.querySelector('[data-action="select-flagged"]');
     if (answer?.error || !answer?.data) {
+      // No answer for these marks: nothing is flagged, so nothing can be selected.
+      marks.flagged = [];
+      button.textContent = "Select flagged";
+      button.toggleAttribute("disabled", true);
       showProblem(answer?.error ?? { text: "The helper did not answer." });
       return;
     }
     const answers = new Map(answer.data.students.map((s) => [s.pi.toUpperCase(), s]));
     paint(read, answers);
     marks.flagged = read.students.map((s) => s.pi.toUpperCase()).filter((pi) => answers.get(pi)?.third_marking);
-    const button = page.shadow.querySelector('[data-action="select-flagged"]');
     button.textContent = `Select flagged (${marks.flagged.length})`;
     button.toggleAttribute("disabled", marks.flagged.length === 0);
     const incomplete = answer.data.incomplete ? `; ${plural(answer.data.incomplete, "student")} with marks incomplete` : "";
@@ -164,14 +171,50 @@
     { kind: "done", announce: "Flagged students kept for the work allocation." });
   }
 
-  /** On the marks page: show the flags. False when the page has no marks table. */
-  function enhance() {
+  /** How long the page's changes settle before the marks are read again. */
+  const SETTLE_MS = 150;
+
+  /** Read the marks table, show this script's cells and ask the helper; false when there is none. */
+  function show() {
     const read = findMarksTable();
     if (!read) return false;
     if (!page.toolbar) page.toolbar = buildToolbar();
-    if (!page.toolbar.isConnected) read.table.before(page.toolbar);
+    if (page.toolbar.nextElementSibling !== read.table || !page.toolbar.isConnected) read.table.before(page.toolbar);
+    marks.table = read.table;
+    marks.sent = JSON.stringify(flagRows(read));
     paint(read, null);
     check(read).catch(guard((error) => showProblem({ text: String(error?.message ?? error) })));
+    return true;
+  }
+
+  const isOwnNode = (node) => Boolean((node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement)
+    ?.closest?.(`.${OWN_CELL}, #${TOOLBAR_ID}`));
+
+  /**
+   * The page changes the table (re-renders it, or changes a mark): once its changes settle, read
+   * it again, and show and ask again when this script's cells are gone or the marks differ.
+   * This script's own changes are not the page's and start nothing.
+   */
+  function watchForChanges() {
+    let timer = null;
+    const observer = new MutationObserver(guard((mutations) => {
+      const theirs = mutations.some((mutation) => !isOwnNode(mutation.target)
+        && ![...mutation.addedNodes, ...mutation.removedNodes].every(isOwnNode));
+      if (!theirs || timer) return;
+      timer = setTimeout(guard(() => {
+        timer = null;
+        const read = findMarksTable();
+        const attached = read?.table === marks.table && read.table.querySelector(".etma-helper-marks");
+        if (read && (!attached || JSON.stringify(flagRows(read)) !== marks.sent)) show();
+      }), SETTLE_MS);
+    }));
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+  }
+
+  /** On the marks page: show the flags, and keep them in step with the page. False when the page has no marks table. */
+  function enhance() {
+    if (!show()) return false;
+    watchForChanges();
     return true;
   }
 

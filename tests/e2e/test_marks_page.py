@@ -204,3 +204,53 @@ def screenshot_of_the_marks(browser, path: Path) -> Path:
     shot = browser.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": clip})
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+# The page's own script re-renders the table without this script's cells, with one changed mark.
+RE_RENDER = """(pi, column, text) => {
+  const table = document.querySelector('table.marks');
+  const copy = table.cloneNode(true);
+  copy.querySelectorAll('.etma-helper-cell').forEach((cell) => cell.remove());
+  copy.querySelectorAll('[data-etma-pi]').forEach((row) => {
+    delete row.dataset.etmaPi; delete row.dataset.etmaFlag; });
+  const row = [...copy.rows].find((r) => [...r.cells].some((c) => c.textContent.trim() === pi));
+  row.cells[column].textContent = text;
+  table.replaceWith(copy);
+}"""
+
+
+def test_a_re_rendered_table_with_a_changed_mark_is_checked_again(browser, sites, cohort):
+    flags = open_marks(browser, sites)
+    agree = next(s.pi for s in cohort.students if cohort.marks[s.pi].case == "agree")
+    assert flags[agree] == "no"
+    first, second = list(cohort.marks[agree].first), cohort.marks[agree].second
+    q3 = 2  # 20 marks, weight 1: the first marker's mark there drops to 0
+    first[q3] = 0
+    # Columns: name, PI, marker, then the questions.
+    browser.run(RE_RENDER, agree, 3 + q3, "0")
+    possible = sum(q.weight * q.maximum for q in cohort.questions)
+    totals = [
+        sum(q.weight * m for q, m in zip(cohort.questions, marks, strict=True)) * 100 / possible
+        for marks in (first, second)
+    ]
+    difference = abs(totals[0] - totals[1])
+    assert difference > 15
+    browser.wait(
+        lambda: browser.attribute(f'tr[data-etma-pi="{agree}"]', "data-etma-flag") == "yes",
+        "the changed student flagged",
+    )
+    assert f"marks differ by {difference:.1f}% (over 15%)" in browser.text(
+        marks_cell(agree, "reason")
+    )
+    assert browser.count("td.etma-helper-marks") == len(cohort.students)
+    assert browser.count("#etma-helper-toolbar") == 1
+
+
+def test_a_mark_above_its_maximum_is_named_and_nothing_is_flagged(browser, sites, cohort):
+    open_marks(browser, sites)
+    student = cohort.students[0]
+    browser.run(RE_RENDER, student.pi, 3, "99")  # Q1 is out of 10
+    message = browser.wait_for_message("above the maximum")
+    assert f"({student.pi}, Q1): the first mark 99 is above the maximum 10" in message
+    assert browser.count(FLAGGED_ROW) == 0
+    assert not browser.enabled('[data-action="select-flagged"]', in_toolbar=True)
