@@ -123,10 +123,13 @@
     return null;
   }
 
-  /** The marks as the helper's `flags` action takes them: one row per student per question. */
-  function flagRows(read) {
-    return read.students.flatMap((student) => read.questions.map((question, index) => ({
-      pi: student.pi, name: student.name, question: question.name, max: question.maximum,
+  /**
+   * The marks as the helper's `flags` action takes them: one row per student per question (of
+   * `students`, all of them unless given). Names stay on the page: the answer needs none.
+   */
+  function flagRows(read, students = read.students) {
+    return students.flatMap((student) => read.questions.map((question, index) => ({
+      pi: student.pi, question: question.name, max: question.maximum,
       weight: question.weight, first: student.first[index], second: student.second[index],
     })));
   }

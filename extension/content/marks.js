@@ -127,11 +127,33 @@
     }
   }
 
+  /** Rows of marks in one `flags` request: well inside a message's 1 MiB, and the helper's limits. */
+  const ROWS_PER_REQUEST = 4000;
+
+  /**
+   * The helper's answer for every student, asked in turns of whole students so that no request
+   * outgrows a message (the rule is per student, so the turns' answers simply add up). The
+   * first error ends it.
+   */
+  async function askFlags(read) {
+    const perTurn = Math.max(1, Math.floor(ROWS_PER_REQUEST / read.questions.length));
+    const merged = { students: [], incomplete: 0, threshold: "" };
+    for (let start = 0; start < read.students.length; start += perTurn) {
+      const rows = flagRows(read, read.students.slice(start, start + perTurn));
+      const answer = await ask({ type: "thirdMarking", what: "flags", rows });
+      if (answer?.error || !answer?.data) return answer;
+      merged.students.push(...answer.data.students);
+      merged.incomplete += answer.data.incomplete;
+      merged.threshold = answer.data.threshold;
+    }
+    return { data: merged };
+  }
+
   /** Ask the helper (through the background) who needs third marking, and show it. */
   async function check(read) {
     showMessage(`Checking the marks of ${plural(read.students.length, "student")}…`);
     const sent = marks.sent;
-    const answer = await ask({ type: "thirdMarking", what: "flags", rows: flagRows(read) });
+    const answer = await askFlags(read);
     // The page changed while the helper was asked: the answer for the newer marks is shown.
     if (sent !== marks.sent || read.table !== marks.table) return;
     const button = page.shadow.querySelector('[data-action="select-flagged"]');

@@ -254,3 +254,38 @@ def test_a_mark_above_its_maximum_is_named_and_nothing_is_flagged(browser, sites
     assert f"({student.pi}, Q1): the first mark 99 is above the maximum 10" in message
     assert browser.count(FLAGGED_ROW) == 0
     assert not browser.enabled('[data-action="select-flagged"]', in_toolbar=True)
+
+
+# The page's script makes the table ``copies`` times as long: every student again under new PIs.
+LONGER = """(copies) => {
+  const table = document.querySelector('table.marks');
+  const copy = table.cloneNode(true);
+  copy.querySelectorAll('.etma-helper-cell').forEach((cell) => cell.remove());
+  const rows = [...copy.rows].filter((r) => r.cells.length > 5 && /^[A-Z]\\d{7}$/.test(
+    r.cells[1].textContent.trim()));
+  const body = copy.tBodies[0];
+  for (let n = 1; n < copies; n += 1) {
+    rows.forEach((first, i) => {
+      const a = first.cloneNode(true), b = first.nextElementSibling.cloneNode(true);
+      a.cells[1].textContent = 'X' + String(n * 1000 + i).padStart(7, '0');
+      body.append(a, b);
+    });
+  }
+  table.replaceWith(copy);
+}"""
+
+
+def test_a_long_marks_table_is_checked_in_turns_and_every_student_answered(browser, sites, cohort):
+    flags = open_marks(browser, sites)
+    # 2,100 students, 10,500 rows of marks: more than one request may carry (the helper answers
+    # for at most 2,000 students at once)
+    copies = 70
+    browser.run(LONGER, copies)
+    total = copies * len(cohort.students)
+    flagged = copies * sum(1 for flag in flags.values() if flag == "yes")
+    browser.wait_for_message(f"of {total} need third marking", timeout=60)
+    assert browser.count("td.etma-helper-marks") == total
+    assert browser.count('tr[data-etma-flag="yes"]') == flagged
+    assert browser.text('[data-action="select-flagged"]', in_toolbar=True) == (
+        f"Select flagged ({flagged})"
+    )
