@@ -128,7 +128,7 @@
   }
 
   /** Rows of marks in one `flags` request: well inside a message's 1 MiB, and the helper's limits. */
-  const ROWS_PER_REQUEST = 4000;
+  const ROWS_PER_REQUEST = 2000;
 
   /**
    * The helper's answer for every student, asked in turns of whole students so that no request
