@@ -75,7 +75,9 @@ export async function takeFlagged({ module, assignment }) {
   const now = Date.now();
   const kept = await keptSelections(now);
   const entry = key ? kept[key] : undefined;
-  if (key) delete kept[key];
-  await api.storage.session.set({ [KEPT_KEY]: kept });
+  if (entry) {
+    delete kept[key];
+    await api.storage.session.set({ [KEPT_KEY]: kept });
+  }
   return { pis: entry?.pis ?? [] };
 }
