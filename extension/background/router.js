@@ -19,6 +19,7 @@ import { helperStatus, nextId, request, requireAction } from "./port.js";
 import { asProblem, helperErrorProblem, noEtmaAddressProblem } from "./problems.js";
 import { saveJobsSoon } from "./saved-jobs.js";
 import { loadSettings } from "./settings.js";
+import { keepFlagged, savedRule, takeFlagged } from "./third-marking.js";
 import { follow, originOf, tabShows, watcherOf } from "./watchers.js";
 
 const { PATTERNS } = globalThis.etmaProtocol;
@@ -164,6 +165,23 @@ const ROUTES = {
       if (!/^https?:\/\//i.test(etmaUrl || "")) return { error: noEtmaAddressProblem() };
       await api.tabs.create({ url: etmaUrl, openerTabId: page.tabId, active: true });
       return { opened: "eTMA" };
+    },
+  },
+  thirdMarking: {
+    // The marks page: who needs third marking (the helper's `flags`, with the tutor's own rule
+    // from the options page, never one a page chooses), and keeping the flagged students for the
+    // work-allocation page, which takes them.
+    from: TAB,
+    actions: {
+      flags: (message) => ({ rows: Array.isArray(message.rows) ? message.rows : [], ...message.rule }),
+    },
+    handler: async (message, { route }) => {
+      switch (message.what) {
+        case "flags": return relayToHelper({ rows: message.rows, action: "flags", rule: await savedRule() }, route.actions);
+        case "keep": return keepFlagged(message);
+        case "take": return takeFlagged(message);
+        default: return { error: { text: "Unknown request." } };
+      }
     },
   },
   checkEtma: {

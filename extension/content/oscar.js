@@ -17,6 +17,10 @@
  *   content/fill.js    Fill codes: the panel, writing codes into OSCAR's fields, Fill and unlock
  *   content/results.js live counts, Show problems only, nothing-submitted list, next steps
  *   content/jobs.js    starting, cancelling and following jobs; progress; the summary
+ *   content/chart.js   the marks page's per-student chart (an inline SVG)
+ *   content/marks-reading.js reading OSCAR's marks table by meaning
+ *   content/marks.js   the marks page: flags from the helper, charts, Select flagged; and the
+ *                      flagged students ticked on the work allocation (selectCarried)
  *   content/oscar.js   this file
  * Each file adds one frozen part to globalThis.etmaOscar (oscar.state, oscar.reading, …), reads
  * the parts of the files before it when it loads, and reaches later ones (toolbar → fill, wiring)
@@ -146,6 +150,10 @@
     };
     const look = guard(() => {
       timer = null;
+      if (oscar.marks.enhance()) {
+        stop();
+        return;
+      }
       if (!timedEnhance(false)) return;
       stop();
       wire();
@@ -196,10 +204,13 @@
     watchForReRender();
     jobs.send({ type: "getState", module: findModuleAndAssignment().module })
       .then(guard((answer) => { if (answer?.job) jobs.adopt(answer.job); }));
+    oscar.marks.selectCarried().catch(() => {});
   }
 
   function start() {
     if (!document.body) return;
+    // OSCAR's marks page has its own part; every other page may be a work allocation.
+    if (oscar.marks.enhance()) return;
     if (timedEnhance(true)) wire();
     else watchForLateTable();
   }

@@ -55,6 +55,7 @@ HANDLERS = {
     "open": _Handler("open"),
     "student_search": _Handler("student_search"),
     "check_etma": _Handler("check_etma"),
+    "flags": _Handler("flags"),
 }
 
 

@@ -31,6 +31,7 @@ HELLO_ACTIONS = [
     "open",
     "student_search",
     "check_etma",
+    "flags",
 ]
 
 
