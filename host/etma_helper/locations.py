@@ -296,6 +296,8 @@ def _channel(
     windows: str,
     *,
     vendor: dict,
+    executables: tuple[str, ...] = (),
+    flatpak_ids: tuple[str, ...] = (),
 ) -> Browser:
     """A Chrome or Edge channel: its own user folder; its vendor's system folders, registry key
     and policies (``_CHROME_VENDOR`` or ``_EDGE_VENDOR``)."""
@@ -315,18 +317,19 @@ def _channel(
             "darwin": (mac_folder,),
             "win32": (rf"%LOCALAPPDATA%\{vendor['windows_prefix']}{windows}\User Data",),
         },
-        executables=(linux,) if linux else (),
+        executables=executables or ((linux,) if linux else ()),
         mac_apps=(f"{vendor['app_prefix']}{mac}.app",),
+        flatpak_ids=flatpak_ids,
         **vendor["policy"],
     )
 
 
-def _chrome_channel(key: str, name: str, linux: str, mac: str, windows: str) -> Browser:
-    return _channel(key, name, linux, mac, windows, vendor=_CHROME_VENDOR)
+def _chrome_channel(key: str, name: str, linux: str, mac: str, windows: str, **more) -> Browser:
+    return _channel(key, name, linux, mac, windows, vendor=_CHROME_VENDOR, **more)
 
 
-def _edge_channel(key: str, name: str, linux: str, mac: str, windows: str) -> Browser:
-    return _channel(key, name, linux, mac, windows, vendor=_EDGE_VENDOR)
+def _edge_channel(key: str, name: str, linux: str, mac: str, windows: str, **more) -> Browser:
+    return _channel(key, name, linux, mac, windows, vendor=_EDGE_VENDOR, **more)
 
 
 def _firefox_fork(key: str, name: str, dot: str, mac: str, windows_key: str, **more) -> Browser:
@@ -380,25 +383,14 @@ BROWSERS: tuple[Browser, ...] = (
         policy_key=r"Software\Policies\Chromium",
         policy_domain="org.chromium.Chromium",
     ),
-    Browser(
-        key="chrome",
-        name="Google Chrome",
-        family="chromium",
-        user_dirs={
-            "linux": (f"{CONFIG}/google-chrome/NativeMessagingHosts",),
-            "darwin": (f"{_MAC}/Google/Chrome/NativeMessagingHosts",),
-        },
-        system_dirs=_CHROME_SYSTEM,
-        registry_keys=(_CHROME_KEY,),
-        config_dirs={
-            "linux": (f"{CONFIG}/google-chrome",),
-            "darwin": (f"{_MAC}/Google/Chrome",),
-            "win32": (r"%LOCALAPPDATA%\Google\Chrome\User Data",),
-        },
+    _chrome_channel(
+        "chrome",
+        "Google Chrome",
+        "google-chrome",
+        "Chrome",
+        "Chrome",
         executables=("google-chrome", "google-chrome-stable"),
-        mac_apps=("Google Chrome.app",),
         flatpak_ids=("com.google.Chrome",),
-        **_CHROME_POLICY,
     ),
     _chrome_channel(
         "chrome-beta", "Google Chrome Beta", "google-chrome-beta", "Chrome Beta", "Chrome Beta"
@@ -413,25 +405,14 @@ BROWSERS: tuple[Browser, ...] = (
         "Chrome Canary",
         "Chrome SxS",
     ),
-    Browser(
-        key="edge",
-        name="Microsoft Edge",
-        family="chromium",
-        user_dirs={
-            "linux": (f"{CONFIG}/microsoft-edge/NativeMessagingHosts",),
-            "darwin": (f"{_MAC}/Microsoft Edge/NativeMessagingHosts",),
-        },
-        system_dirs=_EDGE_SYSTEM,
-        registry_keys=(_EDGE_KEY,),
-        config_dirs={
-            "linux": (f"{CONFIG}/microsoft-edge",),
-            "darwin": (f"{_MAC}/Microsoft Edge",),
-            "win32": (r"%LOCALAPPDATA%\Microsoft\Edge\User Data",),
-        },
+    _edge_channel(
+        "edge",
+        "Microsoft Edge",
+        "microsoft-edge",
+        "Microsoft Edge",
+        "Edge",
         executables=("microsoft-edge", "microsoft-edge-stable"),
-        mac_apps=("Microsoft Edge.app",),
         flatpak_ids=("com.microsoft.Edge",),
-        **_EDGE_POLICY,
     ),
     _edge_channel(
         "edge-beta",
