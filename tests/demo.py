@@ -59,7 +59,7 @@ def run_headless(browser: ChromiumSession, sites: PracticeSites, install: Helper
     summary = browser.wait_for_message("codes in", timeout=600)
     seconds = time.monotonic() - started
     states = browser.wait_for_finished_rows(len(browser.row_states()), timeout=60)
-    print(f"Finished in {seconds:.1f} s: {summary}\n")
+    print(f"The page says, after {seconds:.1f} s: {summary}\n")
     folder = install.download_root / "TM351" / "TMA02"
     for pi, state in sorted(states.items()):
         student_dir = folder / pi
