@@ -308,11 +308,14 @@ class BrowserSession(ABC):
     # --- The OSCAR allocation page -----------------------------------------------------------
 
     def open_allocation(self, sites) -> None:
-        """Open the practice OSCAR work-allocation page; wait for the toolbar and the rows'
-        checkboxes."""
+        """Open the practice OSCAR work-allocation page; wait for the toolbar, the rows'
+        checkboxes and the page's start-up (the last job's results shown)."""
         self.navigate(sites.allocation_url)
         self.wait_for_toolbar()
         self.wait(lambda: self.count(CHECKBOX), "the rows' checkboxes")
+        # The last job's results and any students carried from the marks page arrive just after
+        # the toolbar: a click aimed before they show could land on a row they moved.
+        self.wait(lambda: self.count(f"{TOOLBAR}[data-etma-ready]"), "the page's start-up")
 
     def wait_for_toolbar(self, timeout: float = 20) -> None:
         """Wait until the page has the extension's toolbar, with its buttons."""

@@ -35,6 +35,7 @@ def get_codes(browser, students) -> None:
     """Tick ``students`` and get their confirmation codes; wait for the job's summary."""
     for student in students:
         browser.tick(student.pi)
+    assert browser.ticked() == len(students), "a tick did not reach its row"
     browser.press("codes")
     submitted = sum(1 for s in students if s.files)
     expected = f"{submitted} done"
