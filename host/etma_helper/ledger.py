@@ -173,6 +173,23 @@ class Ledger:
         )
         return rows[0] if rows else None
 
+    def known_codes(self, module: str, assignment: str) -> dict[str, tuple[str, str]]:
+        """Each student's newest name and confirmation code that any job for this module and
+        assignment learnt (compared as in `last_download`), by PI; a job that learnt only one
+        of them leaves the other as an earlier job had it ("" when none did)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.pi, s.name, s.code FROM students s JOIN jobs j ON s.job_id = j.id"
+                " WHERE s.module = ? AND REPLACE(UPPER(j.assignment), ' ', '') = ?"
+                " ORDER BY s.finished",
+                (module, assignment.replace(" ", "").upper()),
+            ).fetchall()
+        known: dict[str, tuple[str, str]] = {}
+        for pi, name, code in rows:
+            earlier_name, earlier_code = known.get(pi, ("", ""))
+            known[pi] = (name or earlier_name, code or earlier_code)
+        return known
+
     def job_outcomes(self, job_id: str) -> dict[str, Outcome]:
         """Every student recorded for a job, by PI."""
         return {outcome.pi: outcome for outcome in self._outcomes("job_id = ?", (job_id,))}

@@ -56,6 +56,7 @@ HANDLERS = {
     "student_search": _Handler("student_search"),
     "check_etma": _Handler("check_etma"),
     "flags": _Handler("flags"),
+    "export_worksheet": _Handler("export_worksheet"),
 }
 
 

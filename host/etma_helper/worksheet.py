@@ -22,7 +22,7 @@ its spreadsheet row, or returns the third marks per student.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -151,23 +151,31 @@ def write_worksheet(
     *,
     codes: Mapping[str, tuple[str, str]] | None = None,
     include_all: bool = False,
+    chosen: Collection[str] | None = None,
 ) -> WrittenWorksheet:
     """Write (or write again) the worksheet ``path`` (.xlsx) and its .csv copy.
 
-    Rows: the students who need third marking (every student with ``include_all``), in the
-    marks' order, then any other student the earlier worksheet had typed values for; a PI the
-    marks do not know keeps its row, with the reason "not in the marks given".
+    Rows: the students who need third marking (every student with ``include_all``; the
+    students whose PIs are ``chosen``, when given), in the marks' order, then any other student
+    the earlier worksheet had typed values for; a PI the marks do not know keeps its row, with
+    the reason "not in the marks given".
     """
     rule = rule or Rule()
     codes = codes or {}
     questions = _questions(students)
     kept = _typed_earlier(path, questions)
     decisions = {s.pi: decide(s, rule) for s in students}
-    chosen = [s for s in students if include_all or decisions[s.pi].third_marking or s.pi in kept]
+
+    def wanted(pi: str) -> bool:
+        if chosen is not None:
+            return pi in chosen
+        return include_all or decisions[pi].third_marking
+
+    listed = [s for s in students if wanted(s.pi) or s.pi in kept]
     header = columns_for(questions)
     rows: list[dict[str, object]] = []
     flagged: list[bool] = []
-    for student in chosen:
+    for student in listed:
         row = _student_row(student, decisions[student.pi], codes)
         row.update(kept.get(student.pi, {}))
         rows.append(row)

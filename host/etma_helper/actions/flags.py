@@ -20,6 +20,7 @@ from ..third_marking import (
     Decision,
     Rule,
     RuleError,
+    StudentMarks,
     decide_all,
     plain,
     shown,
@@ -179,7 +180,11 @@ def _student(decision: Decision) -> dict:
     }
 
 
-def handle(host, message: dict) -> Reply:
+def marks_and_rule(message: dict) -> tuple[list[StudentMarks], Rule]:
+    """The students' marks and the rule a marks-page request carries (``rows``, ``threshold``,
+    ``boundaries``, ``bands``), checked with the limits above; an INVALID_FIELD error naming the
+    first bad row and field, or the rule's field, when anything is wrong. ``flags`` and
+    ``export_worksheet`` read their requests with it."""
     rule = _rule(message)
     table = _table(message.get("rows"))
     try:
@@ -188,6 +193,11 @@ def handle(host, message: dict) -> Reply:
         raise _problem_error(err, table) from None
     if len(students) > MAX_STUDENTS:
         raise _invalid("rows", f"At most {MAX_STUDENTS} students at once, not {len(students)}.")
+    return students, rule
+
+
+def handle(host, message: dict) -> Reply:
+    students, rule = marks_and_rule(message)
     decisions = decide_all(students, rule)
     return Reply(
         {
