@@ -1,7 +1,8 @@
 /*
  * Third marking, in the background: the tutor's rule (threshold, grade boundaries and band
- * names, saved by the options page) that goes with every `flags` request, and the flagged
- * students the marks page hands to the work-allocation page ("Select flagged").
+ * names, saved by the options page) that goes with every `flags` and `export_worksheet`
+ * request, and the flagged students the marks page hands to the work-allocation page ("Select
+ * flagged").
  *
  * The hand-over is kept in storage.session (memory only, gone when the browser closes, and out of
  * content scripts' reach), by module and assignment: the work-allocation page takes it (so it is
@@ -80,4 +81,23 @@ export async function takeFlagged({ module, assignment }) {
     await api.storage.session.set({ [KEPT_KEY]: kept });
   }
   return { pis: entry?.pis ?? [] };
+}
+
+/**
+ * The helper's `export_worksheet` request for the marks page's "Export marks worksheet": the
+ * page's module, assignment, marks rows and choice of students, with the tutor's saved rule
+ * (`rule`, added by the background, never the page's). The helper chooses where it is written.
+ * @param {{module?: string, assignment?: string, rows?: Object[], students?: string | string[],
+ *   rule?: Object}} message
+ */
+export function exportRequest({ module, assignment, rows, students, rule }) {
+  const chosen = students === "flagged" || students === "all"
+    || (Array.isArray(students) && students.every((pi) => typeof pi === "string")) ? students : "flagged";
+  return {
+    module: typeof module === "string" ? module : "",
+    ...(typeof assignment === "string" && assignment ? { assignment } : {}),
+    rows: Array.isArray(rows) ? rows : [],
+    students: chosen,
+    ...rule,
+  };
 }

@@ -6,14 +6,15 @@
  * student: both totals, the difference, both bands, the flag with its reason, and the chart
  * (content/chart.js). Every number and word comes from the helper's `flags` action (the rule of
  * `etma-helper flags`, with the tutor's threshold and boundaries from the options page); nothing
- * is worked out here. A toolbar in a closed shadow root offers "Select flagged (N)", which the
- * tutor's real click alone presses: the background keeps those PIs for this module and
+ * is worked out here. A toolbar in a closed shadow root offers "Select flagged (N)" and "Export
+ * marks worksheet" (content/marks-export.js), which the tutor's real click alone presses. Select
+ * flagged: the background keeps those PIs for this module and
  * assignment (for a few hours), and the work-allocation page, opened for the same module and
  * assignment, ticks exactly those rows and says so (selectCarried, called by content/oscar.js).
  *
  * Test hooks: the marks toolbar is #etma-helper-toolbar (as on the work allocation) holding
- * [data-action=select-flagged] and [data-role=message]; each student's first-marker row gets
- * data-etma-pi and data-etma-flag = yes|no|incomplete; its cell td.etma-helper-marks holds
+ * [data-action=select-flagged], [data-action=export-worksheet] and [data-role=message]; each
+ * student's first-marker row gets data-etma-pi and data-etma-flag = yes|no|incomplete; its cell td.etma-helper-marks holds
  * [data-role=totals|difference|bands|flag|reason] and svg.etma-helper-chart, whose rects carry
  * data-question, data-marker (first|second), data-mark and data-maximum.
  */
@@ -71,12 +72,17 @@
     bar.append(element("span", { class: "title" }, "eTMA Helper"),
       element("button", { type: "button", "data-action": "select-flagged", disabled: "",
         title: "Select the students flagged for third marking on the work-allocation page" }, "Select flagged"),
+      element("button", { type: "button", "data-action": "export-worksheet", disabled: "",
+        title: "Write third_marking.xlsx for the flagged students, to fill in with third marks" },
+      "Export marks worksheet"),
       key);
     root.append(element("style", {}, TOOLBAR_CSS), bar, element("div", { "data-role": "message" }),
       element("div", { class: "announce", "data-role": "announce", role: "status", "aria-live": "polite" }));
     root.addEventListener("click", guard(trustedOnly((event) => {
       const target = event.target.closest?.("button[data-action]");
-      if (target?.dataset.action === "select-flagged" && !target.disabled) selectFlagged().catch(() => {});
+      if (!target || target.disabled) return;
+      if (target.dataset.action === "select-flagged") selectFlagged().catch(() => {});
+      else oscar.marksExport.press(target, marks.flagged).catch(() => {});
     })));
     return host;
   }
@@ -162,6 +168,7 @@
       marks.flagged = [];
       button.textContent = "Select flagged";
       button.toggleAttribute("disabled", true);
+      page.shadow.querySelector('[data-action="export-worksheet"]').toggleAttribute("disabled", true);
       showProblem(answer?.error ?? { text: "The helper did not answer." });
       return;
     }
@@ -170,6 +177,7 @@
     marks.flagged = read.students.map((s) => s.pi.toUpperCase()).filter((pi) => answers.get(pi)?.third_marking);
     button.textContent = `Select flagged (${marks.flagged.length})`;
     button.toggleAttribute("disabled", marks.flagged.length === 0);
+    page.shadow.querySelector('[data-action="export-worksheet"]').toggleAttribute("disabled", marks.flagged.length === 0);
     const incomplete = answer.data.incomplete ? `; ${plural(answer.data.incomplete, "student")} with marks incomplete` : "";
     showMessage(`${plural(marks.flagged.length, "student")} of ${read.students.length} need third marking `
       + `(difference over ${answer.data.threshold}% or a grade boundary straddled)${incomplete}.`, { kind: "done" });

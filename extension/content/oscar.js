@@ -19,6 +19,7 @@
  *   content/jobs.js    starting, cancelling and following jobs; progress; the summary
  *   content/chart.js   the marks page's per-student chart (an inline SVG)
  *   content/marks-reading.js reading OSCAR's marks table by meaning
+ *   content/marks-export.js the marks page's Export marks worksheet (the helper writes it)
  *   content/marks.js   the marks page: flags from the helper, charts, Select flagged; and the
  *                      flagged students ticked on the work allocation (selectCarried)
  *   content/oscar.js   this file

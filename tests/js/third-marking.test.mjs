@@ -14,7 +14,7 @@ function area() {
   };
 }
 globalThis.chrome = { storage: { sync: area(), session: area() } };
-const { KEEP_FOR_MS, RULE_KEY, keepFlagged, savedRule, takeFlagged } =
+const { KEEP_FOR_MS, RULE_KEY, exportRequest, keepFlagged, savedRule, takeFlagged } =
   await import("../../extension/background/third-marking.js");
 
 test("the flagged students are taken once, by module and assignment however the page writes it", async () => {
@@ -48,4 +48,17 @@ test("the rule goes with the request only as the tutor saved it", async () => {
   assert.deepEqual(await savedRule(), { threshold: 20, boundaries: [80, 60], bands: ["A", "B", "C"] });
   await globalThis.chrome.storage.sync.set({ [RULE_KEY]: { threshold: "20", boundaries: ["x"], bands: [1] } });
   assert.deepEqual(await savedRule(), {});
+});
+
+test("an export request carries the page's module, rows and choice, the saved rule, and nothing else", () => {
+  const rows = [{ pi: "P1234567", question: "Q1", max: "10", first: "7", second: "4" }];
+  assert.deepEqual(exportRequest({ module: "TM351", assignment: "TMA02", rows, students: "flagged",
+    rule: { threshold: 20 }, threshold: 99, path: "/etc/passwd", folder: "/tmp" }),
+  { module: "TM351", assignment: "TMA02", rows, students: "flagged", threshold: 20 });
+  assert.deepEqual(exportRequest({ module: "TM351", rows, students: ["P1234567"] }),
+    { module: "TM351", rows, students: ["P1234567"] });
+  // Anything else is the default, the flagged students; the helper checks the rest.
+  assert.equal(exportRequest({ module: "TM351", rows, students: { all: true } }).students, "flagged");
+  assert.equal(exportRequest({ module: "TM351", rows, students: [7] }).students, "flagged");
+  assert.deepEqual(exportRequest({}), { module: "", rows: [], students: "flagged" });
 });
