@@ -9,8 +9,9 @@ on every comment cell a check of its length; flag reasons highlighted; columns w
 read the reasons.
 
 Writing it again over an earlier one keeps what the tutor typed there (third marks and comments,
-matched by PI), and keeps the rows of students it would otherwise leave out, so nothing typed is
-lost. Every text cell is formula-neutralised (export.py).
+matched by PI, from the .xlsx or the .csv copy, whichever they saved last), and keeps the rows
+of students it would otherwise leave out, so nothing typed is lost. Every text cell is
+formula-neutralised (export.py).
 
 `read_worksheet` reads a filled worksheet (.xlsx or .csv) and checks every row against the
 marks: the PI is one of the students, each third mark is a number from 0 to its maximum (with at
@@ -21,6 +22,7 @@ its spreadsheet row, or returns the third marks per student.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -195,6 +197,9 @@ def write_worksheet(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    # One time for both, so that the next export knows which one the tutor saves after this.
+    written = path.stat()
+    os.utime(csv_path, ns=(written.st_atime_ns, written.st_mtime_ns))
     return WrittenWorksheet(path, csv_path, len(rows), len(kept))
 
 
@@ -312,16 +317,40 @@ def _csv_text(value: object) -> str:
 
 
 def _typed_earlier(path: Path, questions: Sequence[str]) -> dict[str, dict[str, object]]:
-    """What the tutor typed into an earlier worksheet (its .xlsx, else its .csv): third marks
-    and comments by PI, as typed (numbers stay numbers, text stays text).
+    """What the tutor typed into an earlier worksheet: third marks and comments by PI, as typed
+    (numbers stay numbers, text stays text; a mark typed into the .csv as the number it is).
+
+    Either file may be the one they filled in, so it is read from the one saved last: writing
+    the worksheet gives both one time, so the .xlsx unless the .csv was saved since.
 
     Raises WorksheetError, so that nothing typed is written over, when the earlier file cannot
     be read, is no worksheet (no PI column), or holds typed values that could not be kept: on a
     row without a usable PI, twice for one PI, or for a question the marks no longer have.
     """
-    source = path if path.exists() else path.with_suffix(".csv")
-    if not source.exists():
+    files = [source for source in (path, path.with_suffix(".csv")) if source.exists()]
+    if not files:
         return {}
+    source = max(files, key=lambda file: (file.stat().st_mtime_ns, file == path))
+    return {
+        pi: {name: _typed_number(name, value) for name, value in values.items()}
+        for pi, values in _typed_in(source, questions).items()
+    }
+
+
+def _typed_number(name: str, value: object) -> object:
+    """A third mark typed into the .csv (text) as the number it is, so the workbook holds a
+    number its check accepts; anything else as typed."""
+    if name == COMMENT or not isinstance(value, str):
+        return value
+    try:
+        return _number(parse_number(value))
+    except ValueError:
+        return value
+
+
+def _typed_in(source: Path, questions: Sequence[str]) -> dict[str, dict[str, object]]:
+    """The third marks and comments typed into one earlier worksheet file, by PI;
+    WorksheetError as for `_typed_earlier`."""
     move_aside = f"move {source.name} aside or write the worksheet elsewhere"
     try:
         table = _read_cells(source)

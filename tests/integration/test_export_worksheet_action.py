@@ -5,6 +5,8 @@ that cannot be written over."""
 
 from __future__ import annotations
 
+import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -191,6 +193,30 @@ def test_what_the_tutor_typed_is_kept_when_exported_again(host, cohort):
     assert row["Comment"] == "Read again: fair."
 
 
+def test_marks_typed_into_the_csv_copy_are_kept_as_numbers(host, cohort):
+    path = Path(export(host, cohort)["data"]["path"])
+    csv_path = path.with_suffix(".csv")
+    with csv_path.open(encoding="utf-8", newline="") as table:
+        rows = list(csv.reader(table))
+    column = rows[0].index(third_column(cohort.questions[0].name))
+    rows[1][column] = "6.5"
+    rows[1][rows[0].index("Comment")] = "=typed in the copy"
+    with csv_path.open("w", encoding="utf-8", newline="") as table:
+        csv.writer(table).writerows(rows)
+    # Saved after the export, as a tutor's save is (the file system's clock may be coarse).
+    later = path.stat().st_mtime_ns + 5 * 10**9
+    os.utime(csv_path, ns=(later, later))
+
+    data = export(host, cohort)["data"]
+    assert data["kept"] == 1
+    row = next(r for r in sheet_rows(path) if r["PI"] == rows[1][0])
+    assert row[third_column(cohort.questions[0].name)] == 6.5
+    assert row["Comment"] == "'=typed in the copy"  # shown as typed, never run
+    # The next export reads the workbook again: the two files have one time once written.
+    assert path.stat().st_mtime_ns == csv_path.stat().st_mtime_ns
+    assert export(host, cohort)["data"]["kept"] == 1
+
+
 def test_a_list_of_students_writes_exactly_them_in_the_pages_order(host, cohort):
     unflagged = next(s.pi for s in cohort.students if s.pi not in flagged(cohort))
     chosen = [flagged(cohort)[1], unflagged.lower()]
@@ -257,6 +283,7 @@ def test_a_worksheet_that_cannot_be_written_says_what_to_do_and_loses_nothing(ho
     csv_path = path.with_suffix(".csv")
     csv_path.unlink()
     csv_path.mkdir()  # something the copy cannot be written over
+    os.utime(csv_path, ns=(0, 0))  # older than the workbook, which is read for what was typed
     reply = export(host, cohort)
     assert reply["status"] == "error" and reply["code"] == 8, reply
     assert "could not be written" in reply["message"] and "save and close it" in reply["message"]
