@@ -181,7 +181,7 @@ class Ledger:
             rows = self._db.execute(
                 "SELECT s.pi, s.name, s.code FROM students s JOIN jobs j ON s.job_id = j.id"
                 " WHERE s.module = ? AND REPLACE(UPPER(j.assignment), ' ', '') = ?"
-                " ORDER BY s.finished",
+                " ORDER BY s.finished, s.rowid",
                 (module, assignment.replace(" ", "").upper()),
             ).fetchall()
         known: dict[str, tuple[str, str]] = {}

@@ -116,3 +116,24 @@ def test_a_ledger_an_older_helper_opened_after_a_newer_one_still_opens(tmp_path)
     ledger.start_job("j", "codes", "TM351", "TMA02", "http://e", 1)
     ledger.record("j", "TM351", "codes", Outcome(pi="P1234567", state="done", name="Ada"))
     assert ledger.job_outcomes("j")["P1234567"].name == "Ada"
+
+
+def test_known_codes_are_each_students_newest_name_and_code_for_that_assignment(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    jobs = [
+        ("one", "TMA 02", [("P1234567", "Ada", "OLD-CODE"), ("Q7654321", "", "")]),
+        ("two", "tma02", [("P1234567", "", "NEW-CODE"), ("Q7654321", "Charles", "")]),
+        ("other", "TMA03", [("Q7654321", "Charles", "TMA03-CODE")]),
+    ]
+    for job, assignment, students in jobs:
+        ledger.start_job(job, "codes", "TM351", assignment, "http://e", len(students))
+        for pi, name, code in students:
+            state = "done" if code else "failed"
+            outcome = Outcome(pi=pi, state=state, reason="", code=code, name=name)
+            ledger.record(job, "TM351", "codes", outcome)
+    assert ledger.known_codes("TM351", "TMA02") == {
+        "P1234567": ("Ada", "NEW-CODE"),
+        "Q7654321": ("Charles", ""),
+    }
+    assert ledger.known_codes("TM351", "TMA03") == {"Q7654321": ("Charles", "TMA03-CODE")}
+    assert ledger.known_codes("M269", "TMA02") == {}
