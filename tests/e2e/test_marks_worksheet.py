@@ -117,3 +117,13 @@ def test_export_writes_the_flagged_with_codes_and_keeps_a_typed_mark_when_export
     # Open folder: the helper opens its own folder for the module.
     browser.click('[data-action="open-worksheet-folder"]', in_toolbar=True)
     assert browser.wait_for_message("Opened") == f"Opened {path.parent}."
+
+    # The worksheet open in a spreadsheet program: not written over, and the page says why.
+    written = path.read_bytes()
+    lock = path.parent / ".~lock.third_marking.xlsx#"
+    lock.write_text("tutor,host,1234", encoding="utf-8")
+    browser.press("export-worksheet")
+    message = browser.wait_for_message("open in a spreadsheet program", timeout=60)
+    assert "save what you typed, close it, then export again" in message
+    assert path.read_bytes() == written
+    assert browser.enabled('[data-action="export-worksheet"]', in_toolbar=True)
