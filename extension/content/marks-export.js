@@ -106,5 +106,5 @@
     return Promise.resolve();
   }
 
-  oscar.marksExport = Object.freeze({ press, writtenWords });
+  oscar.marksExport = Object.freeze({ press, writtenWords, exportRows });
 })();
