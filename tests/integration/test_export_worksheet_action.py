@@ -264,7 +264,15 @@ def test_a_bad_row_is_named_and_nothing_is_written(host, home, cohort):
     assert not list(home.joinpath(*MODULE_FOLDER).glob("third_marking.*"))
 
 
-@pytest.mark.parametrize("lock", [".~lock.third_marking.xlsx#", "~$third_marking.xlsx"])
+@pytest.mark.parametrize(
+    "lock",
+    [
+        ".~lock.third_marking.xlsx#",
+        "~$third_marking.xlsx",
+        "~$ird_marking.xlsx",
+        "~$third_marking.csv",
+    ],
+)
 def test_a_worksheet_open_in_a_spreadsheet_program_is_left_alone(host, home, cohort, lock):
     path = Path(export(host, cohort)["data"]["path"])
     before = path.read_bytes()

@@ -38,9 +38,14 @@ log = logging.getLogger(__name__)
 
 #: Which students the worksheet is for, when not a list of PIs.
 WHICH = ("flagged", "all")
-#: The lock files spreadsheet programs keep beside a file they have open: LibreOffice's and
-#: Excel's ("owner file").
-LOCK_FILES = (".~lock.{}#", "~${}")
+#: The lock files spreadsheet programs keep beside a file they have open, for its name:
+#: LibreOffice's, and Microsoft Office's "owner file" (its name after "~$", or with its first
+#: two characters replaced by them, as Word does for a long name).
+LOCK_FILES = (
+    lambda name: f".~lock.{name}#",
+    lambda name: f"~${name}",
+    lambda name: f"~${name[2:]}",
+)
 # Held while a worksheet is written: two exports at once would write the same files.
 _WRITING = threading.Lock()
 #: Problems of an earlier worksheet named in one error message; the rest are counted.
@@ -110,7 +115,7 @@ def _codes_table(folder: Path) -> Path | None:
     return None
 
 
-def known_codes(host, root: Path, module: str, assignment: str) -> tuple[dict, str]:
+def _known_codes(host, root: Path, module: str, assignment: str) -> tuple[dict, str]:
     """Name and confirmation code by PI for a module and assignment: the codes table's, then the
     ledger's where the table has none; and a note when the table could not be read."""
     codes: dict[str, tuple[str, str]] = {}
@@ -140,8 +145,8 @@ def _refuse_when_open(path: Path) -> None:
     """Error 8 when a spreadsheet program has the worksheet open: writing under it would lose
     what the tutor typed and has not saved, or their saving would lose this export."""
     for target in (path, path.with_suffix(".csv")):
-        for pattern in LOCK_FILES:
-            lock = target.with_name(pattern.format(target.name))
+        for lock_name in LOCK_FILES:
+            lock = target.with_name(lock_name(target.name))
             if lock.exists():
                 raise ProtocolError(
                     ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
@@ -191,7 +196,7 @@ def _write_alone(
     folder = job_folder(settings, module)  # error 8 when it cannot be made or written to
     path = folder / WORKSHEET_NAME
     _refuse_when_open(path)
-    codes, note = known_codes(host, settings.download_root, module, assignment)
+    codes, note = _known_codes(host, settings.download_root, module, assignment)
     try:
         written = write_worksheet(
             path, students, rule, codes=codes, include_all=include_all, chosen=chosen
