@@ -56,6 +56,7 @@ HANDLERS = {
     "student_search": _Handler("student_search"),
     "check_etma": _Handler("check_etma"),
     "flags": _Handler("flags"),
+    "worksheet_marks": _Handler("worksheet_marks"),
 }
 
 

@@ -20,6 +20,7 @@ from ..third_marking import (
     Decision,
     Rule,
     RuleError,
+    StudentMarks,
     decide_all,
     plain,
     shown,
@@ -179,8 +180,9 @@ def _student(decision: Decision) -> dict:
     }
 
 
-def handle(host, message: dict) -> Reply:
-    rule = _rule(message)
+def marks_of(message: dict) -> list[StudentMarks]:
+    """The students' marks a request's ``rows`` carry, checked as a marks table is; the
+    problems as one INVALID_FIELD error (see the module's docstring)."""
     table = _table(message.get("rows"))
     try:
         students = parse_marks(table, "the marks page")
@@ -188,6 +190,12 @@ def handle(host, message: dict) -> Reply:
         raise _problem_error(err, table) from None
     if len(students) > MAX_STUDENTS:
         raise _invalid("rows", f"At most {MAX_STUDENTS} students at once, not {len(students)}.")
+    return students
+
+
+def handle(host, message: dict) -> Reply:
+    rule = _rule(message)
+    students = marks_of(message)
     decisions = decide_all(students, rule)
     return Reply(
         {
