@@ -32,6 +32,7 @@ HELLO_ACTIONS = [
     "student_search",
     "check_etma",
     "flags",
+    "worksheet_marks",
 ]
 
 
