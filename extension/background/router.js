@@ -19,7 +19,7 @@ import { helperStatus, nextId, request, requireAction } from "./port.js";
 import { asProblem, helperErrorProblem, noEtmaAddressProblem } from "./problems.js";
 import { saveJobsSoon } from "./saved-jobs.js";
 import { loadSettings } from "./settings.js";
-import { keepFlagged, savedRule, takeFlagged } from "./third-marking.js";
+import { keepFlagged, savedRule, takeFlagged, worksheetMarksFields } from "./third-marking.js";
 import { follow, originOf, tabShows, watcherOf } from "./watchers.js";
 
 const { PATTERNS } = globalThis.etmaProtocol;
@@ -174,12 +174,14 @@ const ROUTES = {
     from: TAB,
     actions: {
       flags: (message) => ({ rows: Array.isArray(message.rows) ? message.rows : [], ...message.rule }),
+      worksheet_marks: worksheetMarksFields,
     },
     handler: async (message, { route }) => {
       switch (message.what) {
         case "flags": return relayToHelper({ rows: message.rows, action: "flags", rule: await savedRule() }, route.actions);
         case "keep": return keepFlagged(message);
         case "take": return takeFlagged(message);
+        case "worksheet": return relayToHelper({ ...message, action: "worksheet_marks" }, route.actions);
         default: return { error: { text: "Unknown request." } };
       }
     },

@@ -1,7 +1,8 @@
 /*
  * Third marking, in the background: the tutor's rule (threshold, grade boundaries and band
- * names, saved by the options page) that goes with every `flags` request, and the flagged
- * students the marks page hands to the work-allocation page ("Select flagged").
+ * names, saved by the options page) that goes with every `flags` request, the flagged
+ * students the marks page hands to the work-allocation page ("Select flagged"), and the fields
+ * of Fill marks' `worksheet_marks` request.
  *
  * The hand-over is kept in storage.session (memory only, gone when the browser closes, and out of
  * content scripts' reach), by module and assignment: the work-allocation page takes it (so it is
@@ -80,4 +81,18 @@ export async function takeFlagged({ module, assignment }) {
     await api.storage.session.set({ [KEPT_KEY]: kept });
   }
   return { pis: entry?.pis ?? [] };
+}
+
+/**
+ * The fields of a `worksheet_marks` request (Fill marks) from the marks page's message: its module
+ * and assignment and its marks rows. The helper reads the module's own worksheet; no path is
+ * passed on, whatever the page sends.
+ * @param {{module?: unknown, assignment?: unknown, rows?: unknown}} message
+ */
+export function worksheetMarksFields({ module, assignment, rows }) {
+  return {
+    module: typeof module === "string" ? module : "",
+    ...(typeof assignment === "string" && assignment ? { assignment } : {}),
+    rows: Array.isArray(rows) ? rows : [],
+  };
 }
