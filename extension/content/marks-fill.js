@@ -38,8 +38,8 @@
     return /^-?\d+(\.\d+)?$/.test(trimmed) ? String(Number(trimmed)) : trimmed;
   }
 
-  /** A comment as compared: line endings and surrounding space do not count. */
-  const commentKey = (text) => String(text ?? "").replace(/\r\n?/g, "\n").trim();
+  /** A comment as compared: how its spaces and line breaks fall does not count (OSCAR shows it back on one line). */
+  const commentKey = (text) => String(text ?? "").replace(/\s+/g, " ").trim();
 
   /**
    * What Fill marks would do for one student.
@@ -268,6 +268,7 @@
    * @property {string} plan    planFor's answer, or "problem"
    * @property {string} problem why nothing can be done for the student ("" when something can)
    * @property {null | {marks: Object<string, string>, comment: string}} held
+   * @property {string|null} address  their third-marks form's address (null while locked)
    */
 
   /** The plan the open panel shows: {items, questions, worksheet}; null while it is closed. */
@@ -302,8 +303,7 @@
   }
 
   /** What OSCAR holds for a student: fetch their third-marks form (null held while locked). */
-  async function lookUp(student, wanted, questions) {
-    const address = formAddressOf(student);
+  async function lookUp(address, wanted, questions) {
     if (!address) return { held: null };
     const reply = await oscar.forms.fetchPage(address);
     if (reply.signIn) return { problem: "OSCAR asked you to sign in again: sign in, then press Fill marks again." };
@@ -341,14 +341,27 @@
       say(`The marks worksheet (${worksheet}) has no third marks typed in yet: nothing to fill.`);
       return;
     }
-    const onPage = new Map(read.students.map((student) => [student.pi.toUpperCase(), student]));
+    // This page as OSCAR shows it now: students unlocked since it loaded have their form's link.
+    let now;
+    try {
+      now = await oscar.forms.fetchPage(location.href);
+    } catch (error) {
+      say(`OSCAR could not be reached (${oscar.forms.unreachableWords(error)}): nothing was filled.`, { kind: "error" });
+      return;
+    }
+    if (now.signIn) {
+      say("OSCAR asked you to sign in again: sign in, then press Fill marks again.", { kind: "error" });
+      return;
+    }
+    const onPage = new Map((marksTableIn(now.doc)?.students ?? []).map((student) => [student.pi.toUpperCase(), student]));
     const items = [];
     for (const [index, wanted] of students.entries()) {
       say(`Looking at what OSCAR holds: ${index + 1} of ${students.length}…`);
       const student = onPage.get(wanted.pi.toUpperCase());
-      const item = { pi: wanted.pi.toUpperCase(), name: wanted.name || student?.name || "", wanted, plan: "problem", problem: "", held: null };
+      const address = student ? formAddressOf(student, now.url) : null;
+      const item = { pi: wanted.pi.toUpperCase(), name: wanted.name || student?.name || "", wanted, plan: "problem", problem: "", held: null, address };
       try {
-        const seen = student ? await lookUp(student, wanted, questions) : { problem: "not on this page." };
+        const seen = student ? await lookUp(address, wanted, questions) : { problem: "not on OSCAR's marks page." };
         if (seen.problem) item.problem = seen.problem;
         else {
           item.held = seen.held;
@@ -478,7 +491,7 @@
   /** One student, start to finish: unlock if needed, fill the form afresh, save, read OSCAR's answer. */
   async function fillOne(item, replace) {
     const { questions } = current;
-    let address = formAddressOf(marksTableIn(document)?.students.find((s) => s.pi.toUpperCase() === item.pi) ?? {});
+    let { address } = item;
     if (item.plan === "unlock") {
       showResult(item, { outcome: "unlocking", reason: "" });
       const unlocked = await unlockFirst(item);
