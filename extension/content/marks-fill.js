@@ -321,6 +321,7 @@
       say("Fill marks is still saving; its answers show in the panel.");
       return;
     }
+    close(); // an earlier preview no longer says what OSCAR holds
     const read = marksTableIn(document);
     const { module, assignment } = oscar.reading.findModuleAndAssignment();
     if (!read || !module) {
