@@ -14,7 +14,7 @@ function area() {
   };
 }
 globalThis.chrome = { storage: { sync: area(), session: area() } };
-const { KEEP_FOR_MS, RULE_KEY, keepFlagged, savedRule, takeFlagged } =
+const { KEEP_FOR_MS, RULE_KEY, keepFlagged, savedRule, takeFlagged, worksheetMarksFields } =
   await import("../../extension/background/third-marking.js");
 
 test("the flagged students are taken once, by module and assignment however the page writes it", async () => {
@@ -48,4 +48,11 @@ test("the rule goes with the request only as the tutor saved it", async () => {
   assert.deepEqual(await savedRule(), { threshold: 20, boundaries: [80, 60], bands: ["A", "B", "C"] });
   await globalThis.chrome.storage.sync.set({ [RULE_KEY]: { threshold: "20", boundaries: ["x"], bands: [1] } });
   assert.deepEqual(await savedRule(), {});
+});
+
+test("Fill marks passes on the module, assignment and marks rows, and never a path from the page", () => {
+  const rows = [{ pi: "P1234567", question: "Q1", max: "10", first: "7", second: "4" }];
+  assert.deepEqual(worksheetMarksFields({ module: "TM351", assignment: "TMA 02", rows, path: "/etc/passwd", worksheet: "x" }),
+    { module: "TM351", assignment: "TMA 02", rows });
+  assert.deepEqual(worksheetMarksFields({ module: 7, rows: "nope" }), { module: "", rows: [] });
 });
