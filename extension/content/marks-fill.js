@@ -300,6 +300,9 @@
     root.addEventListener("change", guard(trustedOnly((event) => {
       if (event.target.matches?.('input[data-role="replace-marks"]')) updateConfirm();
     })));
+    root.addEventListener("keydown", guard(trustedOnly((event) => {
+      if (event.key === "Escape" && part('[data-role="marks-panel"]')?.hidden === false) close();
+    })));
   }
 
   /** What OSCAR holds for a student: fetch their third-marks form (null held while locked). */
@@ -390,8 +393,9 @@
     table.append(head);
     for (const item of items) {
       const tr = element("tr", { "data-marks-pi": item.pi, "data-plan": item.plan });
-      const now = item.held ? `${marksWords(item.held.marks, questions)}${commentKey(item.held.comment) ? ` · “${item.held.comment}”` : ""}`
-        : item.plan === "problem" ? "" : "locked";
+      const now = item.plan === "fill" ? "nothing yet"
+        : item.held ? `${marksWords(item.held.marks, questions)}${commentKey(item.held.comment) ? ` · “${item.held.comment}”` : ""}`
+          : item.plan === "problem" ? "" : "locked";
       const what = element("td", { "data-role": "plan", "data-plan": item.plan });
       if (item.plan === "differs") {
         const label = element("label");
