@@ -58,6 +58,14 @@
     return same ? "same" : "differs";
   }
 
+  /** Do two looks at OSCAR's form show the same marks and comment? */
+  function sameHeld(one, other) {
+    if (!one || !other) return false;
+    const questions = new Set([...Object.keys(one.marks), ...Object.keys(other.marks)]);
+    return [...questions].every((question) => markKey(one.marks[question]) === markKey(other.marks[question]))
+      && commentKey(one.comment) === commentKey(other.comment);
+  }
+
   /** "Q1 7.5 · Q2 6 · …": marks by question, in the questions' order. */
   function marksWords(marks, questions) {
     return questions.map((question) => `${question} ${markKey(marks[question]) || "–"}`).join(" · ");
@@ -273,7 +281,9 @@
 
   /** The plan the open panel shows: {items, questions, worksheet}; null while it is closed. */
   let current = null;
+  /** Fill marks is saving students' marks; looking: it is reading the worksheet and OSCAR. */
   let running = false;
+  let looking = false;
 
   const part = (selector) => oscar.toolbar.part(selector);
   const say = (text, options) => oscar.toolbar.showMessage(text, options);
@@ -318,12 +328,22 @@
     return { held: heldIn(found) };
   }
 
-  /** Fill marks: ask the helper, look up what OSCAR holds, and show the preview. */
+  /** Fill marks: ask the helper, look up what OSCAR holds, and show the preview (one look at a time). */
   async function open() {
     if (running) {
       say("Fill marks is still saving; its answers show in the panel.");
       return;
     }
+    if (looking) return;
+    looking = true;
+    try {
+      await look();
+    } finally {
+      looking = false;
+    }
+  }
+
+  async function look() {
     close(); // an earlier preview no longer says what OSCAR holds
     const read = marksTableIn(document);
     const { module, assignment } = oscar.reading.findModuleAndAssignment();
@@ -510,10 +530,12 @@
     if (page.signIn) return { outcome: "sign_in", reason: "OSCAR asked you to sign in again." };
     const found = readThirdMarksForm(page.doc, questions);
     if (!found || found.missing.length) return { outcome: "not_sent", reason: "OSCAR's third-marks form no longer has a field for every question." };
-    const plan = planFor(item.wanted, heldIn(found));
+    const holds = heldIn(found);
+    const plan = planFor(item.wanted, holds);
     if (plan === "same") return { outcome: "same", reason: "" };
-    if (plan === "differs" && !replace) {
-      return { outcome: "kept", reason: "OSCAR now holds other marks for this student; press Fill marks again to choose whether to replace them." };
+    // Replace is the tutor's choice about the marks the preview showed, and only those.
+    if (plan === "differs" && (!replace || !sameHeld(item.held, holds))) {
+      return { outcome: "kept", reason: "OSCAR now holds other marks for this student than the preview showed; press Fill marks again to choose whether to replace them." };
     }
     const sent = { marks: byQuestion(item.wanted), comment: item.wanted.comment };
     const knownRows = new Map();
@@ -598,7 +620,7 @@
   }
 
   oscar.marksFill = Object.freeze({
-    markKey, planFor, planWords, marksWords, saveAnswer, resultWords, fillSummary,
+    markKey, planFor, sameHeld, planWords, marksWords, saveAnswer, resultWords, fillSummary,
     attach, open, confirm, close, updateConfirm,
   });
 })();

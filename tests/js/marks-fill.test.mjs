@@ -77,3 +77,9 @@ test("the summary counts the saved, names who was not and why, and the marks kep
     + "Q7654321 (Q7654321): OSCAR said “Locked by another user.” Kept the marks OSCAR holds for 1 student, as you chose.");
   assert.equal(fill.resultWords({ outcome: "kept", reason: "you did not tick Replace." }), "Not replaced: you did not tick Replace.");
 });
+
+test("Replace holds only for the marks the preview showed", () => {
+  assert.ok(fill.sameHeld(held({ Q1: "7", Q2: "" }, "a\nb"), held({ Q1: "7.0", Q2: "" }, "a b")));
+  assert.ok(!fill.sameHeld(held({ Q1: "7" }), held({ Q1: "8" })));
+  assert.ok(!fill.sameHeld(null, held({ Q1: "8" })));
+});
