@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from etma_helper.marks_file import read_marks
 from etma_helper.worksheet import COMMENT, SHEET_TITLE, third_column, write_worksheet
-from tests.e2e.test_marks_page import open_marks
+from tests.e2e.test_marks_page import DOC_IMAGES, open_marks
 from tests.sites.marks import SavedThirdMarks, write_marks_csv
 
 PANEL = '[data-role="marks-panel"]'
@@ -92,7 +92,7 @@ def saved(marks: list, comment: str, cohort) -> SavedThirdMarks:
 
 
 def test_fill_marks_unlocks_fills_and_saves_exactly_the_worksheet_and_a_second_run_sends_nothing(
-    browser, sites, cohort, worksheet
+    browser, sites, cohort, worksheet, artefacts
 ):
     ready, locked_one, locked_two = flagged_pis(cohort)[:3]
     unlocks_before = len(sites.unlock_requests)
@@ -120,6 +120,9 @@ def test_fill_marks_unlocks_fills_and_saves_exactly_the_worksheet_and_a_second_r
         "Fill 3 students in OSCAR"
     )
     assert sites.third_marks_posts == [] and len(sites.unlock_requests) == unlocks_before
+    where = DOC_IMAGES if browser.name == "chromium" and not browser.headed else artefacts
+    picture = browser.screenshot(where / "fill-marks-preview.png", selector="#etma-helper-toolbar")
+    assert picture.stat().st_size < 200_000
 
     # A page's own script cannot confirm it: only the tutor's real click sends anything.
     browser.run_in_toolbar(
