@@ -85,14 +85,15 @@ export async function takeFlagged({ module, assignment }) {
 
 /**
  * The fields of a `worksheet_marks` request (Fill marks) from the marks page's message: its module
- * and assignment and its marks rows. The helper reads the module's own worksheet; no path is
+ * and assignment, its marks rows, and which part of the answer it asks for (`start`). The helper reads the module's own worksheet; no path is
  * passed on, whatever the page sends.
  * @param {{module?: unknown, assignment?: unknown, rows?: unknown}} message
  */
-export function worksheetMarksFields({ module, assignment, rows }) {
+export function worksheetMarksFields({ module, assignment, rows, start }) {
   return {
     module: typeof module === "string" ? module : "",
     ...(typeof assignment === "string" && assignment ? { assignment } : {}),
     rows: Array.isArray(rows) ? rows : [],
+    ...(Number.isInteger(start) && start > 0 ? { start } : {}),
   };
 }

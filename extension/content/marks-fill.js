@@ -328,6 +328,35 @@
     return { held: heldIn(found) };
   }
 
+  /** Most parts of one worksheet's answer the page asks for (the helper sizes each by bytes). */
+  const MAX_PARTS = 100;
+
+  /**
+   * The worksheet's students from the helper, asked part by part until it says there are no
+   * more; every part must come from the same file. {data: {students, questions, worksheet}} or
+   * {error}.
+   */
+  async function askWorksheet(module, assignment, rows) {
+    const students = [];
+    let first = null;
+    let start = 0;
+    for (let part = 0; part < MAX_PARTS; part += 1) {
+      const answer = await globalThis.etmaShared.ask({ type: "thirdMarking", what: "worksheet", module, assignment, rows, start });
+      if (answer?.error || !answer?.data) return answer;
+      const data = answer.data;
+      first ??= data;
+      if (data.fingerprint !== first.fingerprint) {
+        return { error: { text: "The marks worksheet changed while it was being read: save it, then press Fill marks again." } };
+      }
+      students.push(...(Array.isArray(data.students) ? data.students : []));
+      if (!Number.isInteger(data.next) || data.next <= start) {
+        return { data: { students, questions: first.questions, worksheet: first.worksheet } };
+      }
+      start = data.next;
+    }
+    return { error: { text: "The helper's answer about the marks worksheet did not end." } };
+  }
+
   /** Fill marks: ask the helper, look up what OSCAR holds, and show the preview (one look at a time). */
   async function open() {
     if (running) {
@@ -352,8 +381,7 @@
       return;
     }
     say("Reading the marks worksheet…");
-    const answer = await globalThis.etmaShared.ask({ type: "thirdMarking", what: "worksheet", module, assignment,
-      rows: oscar.marksReading.flagRows(read) });
+    const answer = await askWorksheet(module, assignment, oscar.marksReading.flagRows(read));
     if (answer?.error || !answer?.data) {
       close();
       oscar.toolbar.showProblem(answer?.error ?? { text: "The helper did not answer." });

@@ -4,6 +4,7 @@ checked against the marks the page sent, for Fill marks."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -12,11 +13,19 @@ from openpyxl import load_workbook
 
 from etma_helper import PROTOCOL_VERSION
 from etma_helper.errors import ErrorCode
+from etma_helper.framing import MAX_OUTGOING
 from etma_helper.marks_file import read_marks
-from etma_helper.worksheet import COMMENT, SHEET_TITLE, third_column, write_worksheet
+from etma_helper.worksheet import (
+    COMMENT,
+    MAX_COMMENT,
+    SHEET_TITLE,
+    third_column,
+    write_worksheet,
+)
 from tests.hostproc import HostProcess
 from tests.integration.test_crash_safety import helper_env
 from tests.integration.test_flags_action import page_rows
+from tests.sites import Cohort
 from tests.sites.marks import write_marks_csv
 
 QUESTIONS = ["Q1", "Q2", "Q3", "Q4", "Q5"]
@@ -198,3 +207,36 @@ def test_a_request_naming_no_module_or_marks_is_refused(host, cohort, change, fi
     reply = ask(host, cohort, **change)
     assert reply["status"] == "error" and reply["code"] == ErrorCode.INVALID_FIELD
     assert reply["params"]["field"] == field
+
+
+def test_long_comments_for_many_students_come_in_parts_that_each_fit_a_message(
+    host, home, module_folder
+):
+    big = Cohort(size=400, seed=7, module="TM351", assignment="TMA02")
+    students = read_marks(write_marks_csv(big, module_folder / "big_marks.csv"))
+    path = module_folder / "third_marking.xlsx"
+    write_worksheet(path, students, include_all=True)
+    book = load_workbook(path)
+    sheet = book[SHEET_TITLE]
+    header = [cell.value for cell in sheet[1]]
+    for row in range(2, sheet.max_row + 1):
+        for question in QUESTIONS:
+            sheet.cell(row=row, column=header.index(third_column(question)) + 1, value=1)
+        comment = f"{sheet.cell(row=row, column=1).value} " + "é" * (MAX_COMMENT - 9)
+        sheet.cell(row=row, column=header.index(COMMENT) + 1, value=comment)
+    book.save(path)
+    got, start, parts, fingerprints = [], 0, 0, set()
+    while start is not None:
+        reply = ask(host, big, start=start)
+        assert reply["status"] == "ok", reply
+        assert len(json.dumps(reply, ensure_ascii=False).encode()) < MAX_OUTGOING
+        assert "truncated" not in reply
+        data = reply["data"]
+        assert data["total"] == len(big.students)
+        got += data["students"]
+        fingerprints.add(data["fingerprint"])
+        start, parts = data["next"], parts + 1
+    assert parts >= 2 and len(fingerprints) == 1
+    assert [s["pi"] for s in got] == [s.pi for s in big.students]
+    assert all(s["comment"].startswith(s["pi"]) and len(s["comment"]) <= MAX_COMMENT for s in got)
+    assert ask(host, big, start=-1)["params"]["field"] == "start"

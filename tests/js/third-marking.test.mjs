@@ -55,4 +55,5 @@ test("Fill marks passes on the module, assignment and marks rows, and never a pa
   assert.deepEqual(worksheetMarksFields({ module: "TM351", assignment: "TMA 02", rows, path: "/etc/passwd", worksheet: "x" }),
     { module: "TM351", assignment: "TMA 02", rows });
   assert.deepEqual(worksheetMarksFields({ module: 7, rows: "nope" }), { module: "", rows: [] });
+  assert.deepEqual(worksheetMarksFields({ module: "TM351", rows, start: 130 }), { module: "TM351", rows, start: 130 });
 });

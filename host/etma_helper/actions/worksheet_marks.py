@@ -8,10 +8,17 @@ formulas, a comment OSCAR can take) and answers, per student who has third marks
 marks by question, the comment, and the row's name and confirmation code. A student whose row
 has no code gets the one in the assignment's codes table, when there is one. Any problem in the
 worksheet is reported with its row, and then no student is answered for.
+
+Comments of up to 2,000 characters for hundreds of students outgrow one message, so the answer
+comes in parts sized by bytes: the request's ``start`` says where a part begins, the reply's
+``next`` where the next does (null after the last), and ``fingerprint`` (of the file's bytes)
+lets the page see that every part came from the same worksheet.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -30,6 +37,8 @@ PROBLEMS_SENT = 50
 #: Longest confirmation code passed on (a longer one is not a code, and OSCAR would refuse it).
 MAX_CODE = 40
 CODES_TABLES = ("confirmation_codes.xlsx", "confirmation_codes.csv")
+#: Bytes of students one reply carries at most: well inside a frame (framing.MAX_OUTGOING).
+PART_BYTES = 600_000
 
 
 def _module_and_assignment(message: dict) -> tuple[str, str]:
@@ -112,21 +121,57 @@ def _student(marks: ThirdMarks, codes: dict[str, tuple[str, str]]) -> dict:
     }
 
 
+def _start(message: dict) -> int:
+    start = message.get("start", 0)
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD, "'start' must be a whole number from 0.", field="start"
+        )
+    return start
+
+
+def _fingerprint(path: Path) -> str:
+    """A short digest of the worksheet's bytes: the same file gives the same one."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
+def _part(answers: list[dict], start: int) -> tuple[list[dict], int | None]:
+    """The answers from ``start`` that fit in PART_BYTES (always at least one), and where the
+    next part starts (None after the last)."""
+    part: list[dict] = []
+    size = 0
+    for index in range(start, len(answers)):
+        size += len(json.dumps(answers[index], ensure_ascii=False).encode("utf-8")) + 1
+        if part and size > PART_BYTES:
+            return part, index
+        part.append(answers[index])
+    return part, None
+
+
 def handle(host, message: dict) -> Reply:
     module, assignment = _module_and_assignment(message)
+    start = _start(message)
     students = marks_of(message)
     folder = Settings.load().download_root / module
     path = worksheet_path(folder)
+    fingerprint = _fingerprint(path)
     try:
         found = read_worksheet(path, students)
     except WorksheetError as err:
         raise _unusable(err) from None
     codes = _codes_table(folder / assignment) if assignment else {}
-    ordered = [found[s.pi] for s in students if s.pi in found]
+    answers = [_student(found[s.pi], codes) for s in students if s.pi in found]
+    part, following = _part(answers, start)
     return Reply(
         {
             "worksheet": str(path),
+            "fingerprint": fingerprint,
             "questions": list(dict.fromkeys(q.question for s in students for q in s.questions)),
-            "students": [_student(marks, codes) for marks in ordered],
+            "total": len(answers),
+            "students": part,
+            "next": following,
         }
     )
