@@ -464,8 +464,10 @@
     const actions = element("div", { class: "actions" });
     actions.append(element("button", { type: "button", "data-action": "marks-confirm" }),
       element("button", { type: "button", class: "secondary", "data-action": "marks-cancel" }, "Cancel"));
+    // The module's folder and the file's name say which worksheet; the whole path is its title.
+    const shortName = String(worksheet).split(/[\\/]/).slice(-2).join("/");
     panel.replaceChildren(element("h2", {}, "Fill third marks into OSCAR"),
-      element("p", {}, `From ${worksheet}. Each student's marks go into the field for each question on their third-marks form, the comment into its comments box, and the form is saved through OSCAR. Marks OSCAR already holds are replaced only where you tick Replace.`),
+      element("p", { title: worksheet }, `From ${shortName} in your download folder. Each student's marks go into the field for each question on their third-marks form, the comment into its comments box, and the form is saved through OSCAR. Marks OSCAR already holds are replaced only where you tick Replace.`),
       list, actions);
     panel.hidden = false;
     const count = updateConfirm();
