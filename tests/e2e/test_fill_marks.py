@@ -245,3 +245,23 @@ def test_a_bad_row_is_refused_by_row_and_nothing_is_sent(browser, sites, cohort,
         "nothing sent",
     )
     assert sites.third_marks == {}
+
+
+def test_oscar_asking_to_sign_in_again_stops_the_run_and_sends_nothing_more(
+    browser, sites, cohort, worksheet
+):
+    first, second = flagged_pis(cohort)[:2]
+    for pi in (first, second):
+        sites.mark_unlocked(pi)
+    worksheet({pi: ([5, 5, 10, 2, 2], "") for pi in (first, second)})
+    open_marks(browser, sites)
+    assert fill_marks(browser) == {first: "fill", second: "fill"}
+    sites.oscar_sessions.clear()  # the tutor's OSCAR session ends while the preview is open
+    browser.press("marks-confirm")
+    message = browser.wait_for_message("Saved third marks for", timeout=60)
+    assert message.startswith("Saved third marks for 0 of 2 students in OSCAR."), message
+    results = panel_cells(browser, "fill-result")
+    order = [pi for pi in flagged_pis(cohort) if pi in (first, second)]
+    assert results[order[0]] == "Not saved: OSCAR asked you to sign in again"
+    assert results[order[1]] == "Not saved: OSCAR asked you to sign in again first."
+    assert sites.third_marks_posts == [] and sites.third_marks == {}
