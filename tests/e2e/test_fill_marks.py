@@ -266,3 +266,28 @@ def test_oscar_asking_to_sign_in_again_stops_the_run_and_sends_nothing_more(
     assert results[order[0]] == "Not saved: OSCAR asked you to sign in again"
     assert results[order[1]] == "Not saved: OSCAR asked you to sign in again first."
     assert sites.third_marks_posts == [] and sites.third_marks == {}
+
+
+# The marks page says Q1 is out of 20, where OSCAR's own form still checks 10: the helper takes
+# the worksheet's 15, and OSCAR refuses it next to its field.
+WIDEN_Q1 = """() => {
+  const row = [...document.querySelectorAll('table.marks tr')]
+    .find((r) => /Maximum mark/.test(r.textContent));
+  [...row.cells].find((c) => c.textContent.trim() === '10').textContent = '20';
+}"""
+
+
+def test_oscars_error_next_to_a_field_is_shown_for_that_student(browser, sites, cohort, worksheet):
+    pi = flagged_pis(cohort)[0]
+    sites.mark_unlocked(pi)
+    worksheet({pi: ([15, 5, 10, 2, 2], "")})
+    open_marks(browser, sites)
+    browser.run(WIDEN_Q1)
+    assert fill_marks(browser) == {pi: "fill"}
+    browser.press("marks-confirm")
+    message = browser.wait_for_message("Saved third marks for", timeout=60)
+    assert message.startswith("Saved third marks for 0 of 1 student in OSCAR."), message
+    assert panel_cells(browser, "fill-result")[pi] == (
+        "Not saved: OSCAR said “Q1: The mark must be between 0 and 10.”"
+    )
+    assert sites.third_marks_posts == [pi] and sites.third_marks == {}
