@@ -3,8 +3,8 @@ worksheet (written here as Export marks worksheet writes it, then typed into wit
 into each student's third-marks form in the practice OSCAR, unlocking with the worksheet's
 confirmation codes where needed, after a preview; OSCAR then holds exactly those marks and
 comments; a second Fill marks sends nothing; marks typed by hand in OSCAR are replaced only when
-the tutor ticks Replace; one student OSCAR refuses leaves the others saved; OSCAR asking to sign
-in again stops the run; a worksheet with a bad row is refused with the row named and nothing
+the tutor ticks Replace; one student OSCAR refuses leaves the others saved; OSCAR's error next to
+a field is shown for that student; OSCAR asking to sign in again stops the run; a worksheet with a bad row is refused with the row named and nothing
 sent."""
 
 from __future__ import annotations
