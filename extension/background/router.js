@@ -19,7 +19,7 @@ import { helperStatus, nextId, request, requireAction } from "./port.js";
 import { asProblem, helperErrorProblem, noEtmaAddressProblem } from "./problems.js";
 import { saveJobsSoon } from "./saved-jobs.js";
 import { loadSettings } from "./settings.js";
-import { exportRequest, keepFlagged, savedRule, takeFlagged } from "./third-marking.js";
+import { exportRequest, keepFlagged, savedRule, takeFlagged, worksheetMarksFields } from "./third-marking.js";
 import { follow, originOf, tabShows, watcherOf } from "./watchers.js";
 
 const { PATTERNS } = globalThis.etmaProtocol;
@@ -175,6 +175,7 @@ const ROUTES = {
     actions: {
       flags: (message) => ({ rows: Array.isArray(message.rows) ? message.rows : [], ...message.rule }),
       export_worksheet: exportRequest,
+      worksheet_marks: worksheetMarksFields,
     },
     handler: async (message, { route }) => {
       switch (message.what) {
@@ -182,6 +183,7 @@ const ROUTES = {
         case "export": return relayToHelper({ ...message, action: "export_worksheet", rule: await savedRule() }, route.actions);
         case "keep": return keepFlagged(message);
         case "take": return takeFlagged(message);
+        case "worksheet": return relayToHelper({ ...message, action: "worksheet_marks" }, route.actions);
         default: return { error: { text: "Unknown request." } };
       }
     },

@@ -1,8 +1,8 @@
 /*
  * Third marking, in the background: the tutor's rule (threshold, grade boundaries and band
  * names, saved by the options page) that goes with every `flags` and `export_worksheet`
- * request, and the flagged students the marks page hands to the work-allocation page ("Select
- * flagged").
+ * request, the flagged students the marks page hands to the work-allocation page ("Select
+ * flagged"), and the fields of Fill marks' `worksheet_marks` request.
  *
  * The hand-over is kept in storage.session (memory only, gone when the browser closes, and out of
  * content scripts' reach), by module and assignment: the work-allocation page takes it (so it is
@@ -99,5 +99,20 @@ export function exportRequest({ module, assignment, rows, students, rule }) {
     rows: Array.isArray(rows) ? rows : [],
     students: chosen,
     ...rule,
+  };
+}
+
+/**
+ * The fields of a `worksheet_marks` request (Fill marks) from the marks page's message: its
+ * module and assignment, its marks rows, and which part of the answer it asks for (`start`).
+ * The helper reads the module's own worksheet; no path is passed on, whatever the page sends.
+ * @param {{module?: unknown, assignment?: unknown, rows?: unknown, start?: unknown}} message
+ */
+export function worksheetMarksFields({ module, assignment, rows, start }) {
+  return {
+    module: typeof module === "string" ? module : "",
+    ...(typeof assignment === "string" && assignment ? { assignment } : {}),
+    rows: Array.isArray(rows) ? rows : [],
+    ...(Number.isInteger(start) && start > 0 ? { start } : {}),
   };
 }

@@ -78,6 +78,7 @@
       key);
     root.append(element("style", {}, TOOLBAR_CSS), bar, element("div", { "data-role": "message" }),
       element("div", { class: "announce", "data-role": "announce", role: "status", "aria-live": "polite" }));
+    oscar.marksFill.attach(root, bar); // Fill marks (content/marks-fill.js)
     root.addEventListener("click", guard(trustedOnly((event) => {
       const target = event.target.closest?.("button[data-action]");
       if (!target || target.disabled) return;

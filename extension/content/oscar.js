@@ -13,6 +13,7 @@
  *   content/words.js   what the page says, from the records alone (rows, counts, progress)
  *   content/toolbar.js the toolbar in its closed shadow root, the message line, the announcer
  *   content/rows.js    the rows' cells, (re-)enhancing the table, the selection
+ *   content/forms.js   OSCAR's own forms sent, and its pages fetched, in the background of the page
  *   content/unlock.js  who Fill codes takes; unlocking several students through OSCAR's own forms
  *   content/fill.js    Fill codes: the panel, writing codes into OSCAR's fields, Fill and unlock
  *   content/results.js live counts, Show problems only, nothing-submitted list, next steps
@@ -22,6 +23,7 @@
  *   content/marks-export.js the marks page's Export marks worksheet (the helper writes it)
  *   content/marks.js   the marks page: flags from the helper, charts, Select flagged; and the
  *                      flagged students ticked on the work allocation (selectCarried)
+ *   content/marks-fill.js Fill marks: the marks worksheet's third marks into OSCAR's forms
  *   content/oscar.js   this file
  * Each file adds one frozen part to globalThis.etmaOscar (oscar.state, oscar.reading, …), reads
  * the parts of the files before it when it loads, and reaches later ones (toolbar → fill, wiring)

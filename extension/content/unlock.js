@@ -130,8 +130,6 @@
 
   // --- Reading the page and OSCAR's answers, and sending ----------------------------------------
 
-  /** How long OSCAR has to answer one student's unlock. */
-  const ANSWER_MS = 30_000;
   /** Elements whose text is one line of a page, for telling OSCAR's new words from the page's. */
   const BLOCKS = "p, div, li, td, th, caption, h1, h2, h3, h4, h5, h6, dd, dt, center, blockquote, label, body";
   const HEADINGS = new Set(["H1", "H2", "H3", "H4", "H5", "H6", "CAPTION"]);
@@ -190,66 +188,35 @@
     return results.get(key)?.outcome === "unlocked" || rowShowsUnlocked(oscar.state.page.rows.get(key));
   }
 
-  /** Text of a reply in its own character set (an old site may send Windows-1252). */
-  function decode(buffer, contentType) {
-    let charset = /charset=["']?([\w-]+)/i.exec(contentType || "")?.[1];
-    if (!charset) {
-      const head = new TextDecoder("windows-1252").decode(buffer.slice(0, 1024));
-      charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1] || "utf-8";
-    }
-    try {
-      return new TextDecoder(charset).decode(buffer);
-    } catch {
-      return new TextDecoder().decode(buffer);
-    }
-  }
-
   /**
    * Send student `item`'s own unlock form as the browser would on its button: the form's own
    * fields as they are now, its own method and address (this page's origin only), OSCAR's
-   * cookies added by the browser. Resolves with OSCAR's answer for the student.
+   * cookies added by the browser. Resolves with OSCAR's answer for the student. `item.row` and
+   * `item.base`: the student's row and the page's address when the form is in a page fetched
+   * from OSCAR rather than this one (Fill marks on the marks page).
    */
   async function sendUnlock(item, pageLines) {
     const form = item.field.form;
     if (!form) return { outcome: "not_sent", reason: "its code field is not in a form." };
-    // getAttribute: a field named "action" or "method" would shadow the form's own properties.
-    const address = new URL(form.getAttribute("action") || location.href, location.href);
-    if (address.origin !== location.origin) {
-      return { outcome: "not_sent", reason: `its form goes to another site (${address.origin}).` };
-    }
     // The student's own button: in a page-wide form (as ASP.NET pages have) every row's button
     // is in the one form, and the one pressed says whose code it is.
     const buttons = [...form.elements].filter((control) => ["submit", "image"].includes(control.type) && !control.disabled);
-    const pageRow = oscar.state.page.rows.get(item.key);
+    const pageRow = item.row ?? oscar.state.page.rows.get(item.key);
     const submitter = buttons.find((button) => pageRow?.contains(button)) ?? (buttons.length === 1 ? buttons[0] : null);
     if (buttons.length > 1 && !submitter) {
       return { outcome: "not_sent", reason: "its row has no Unlock button of its own in OSCAR's form." };
     }
-    const fields = new FormData(form, submitter);
-    const method = (form.getAttribute("method") || "get").toUpperCase() === "POST" ? "POST" : "GET";
-    const multipart = /multipart\/form-data/i.test(form.getAttribute("enctype") || "");
-    const encoded = new URLSearchParams();
-    for (const [name, value] of fields) if (typeof value === "string") encoded.append(name, value);
-    if (method === "GET") for (const [name, value] of encoded) address.searchParams.append(name, value);
-    const response = await fetch(address, {
-      method,
-      body: method === "POST" ? (multipart ? fields : encoded) : undefined,
-      credentials: "same-origin",
-      cache: "no-store",
-      redirect: "follow",
-      signal: AbortSignal.timeout(ANSWER_MS),
-    });
-    const reply = new DOMParser().parseFromString(decode(await response.arrayBuffer(), response.headers.get("content-type")), "text/html");
-    const elsewhere = new URL(response.url || address).origin !== location.origin;
-    if (elsewhere || reply.querySelector('input[type="password"]')) return readAnswer({ status: response.status, signIn: true, row: null });
-    const { table, row } = rowIn(reply, item.key);
+    const reply = await oscar.forms.send(form, { submitter, base: item.base });
+    if (reply.notSent) return { outcome: "not_sent", reason: reply.notSent };
+    if (reply.signIn) return readAnswer({ status: reply.status, signIn: true, row: null });
+    const { table, row } = rowIn(reply.doc, item.key);
     const rowKnown = new Set(pageRow ? linesOf(pageRow).map((line) => line.text) : []);
     return readAnswer({
-      status: response.status,
+      status: reply.status,
       signIn: false,
       row: row ? { hasField: Boolean(oscar.reading.codeFieldOf(row)) } : null,
       rowTexts: row ? newLines(linesOf(row), rowKnown) : [],
-      pageTexts: newLines(linesOf(reply.body ?? reply.documentElement, [table]), pageLines),
+      pageTexts: newLines(linesOf(reply.doc.body ?? reply.doc.documentElement, [table]), pageLines),
     });
   }
 
@@ -314,7 +281,7 @@
             // No answer at all: OSCAR is down, too slow, or sent the request to a sign-on page on
             // another site (which the browser does not let this page read). The rest would fare
             // no better, so they wait for the tutor.
-            const why = error?.name === "TimeoutError" ? `no answer in ${ANSWER_MS / 1000} s` : String(error?.message || error);
+            const why = oscar.forms.unreachableWords(error);
             result = { outcome: "error", reason: `OSCAR could not be reached (${why}); reload the page, sign in if OSCAR asks, and press Fill codes again.` };
             stopped = "not sent after OSCAR could not be reached.";
           }
@@ -331,6 +298,6 @@
 
   oscar.unlock = Object.freeze({
     chooseStudents, basisWords, leftOutWords, readAnswer, resultWords, unlockSummary,
-    isUnlocked, paintRow, unlockAll, isRunning: () => running,
+    isUnlocked, paintRow, unlockAll, isRunning: () => running, sendUnlock, linesOf, newLines, rowIn, oscarWords,
   });
 })();

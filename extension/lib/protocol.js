@@ -45,6 +45,7 @@
       SEARCH_FORM_MISSING: { code: 15, params: [] },
       DISK_FULL: { code: 16, params: ["folder"] },
       WRONG_ETMA_ADDRESS: { code: 17, params: ["etma_url", "problem", "verdict"] },
+      WORKSHEET_UNUSABLE: { code: 18, params: ["path", "problems"] },
     },
 
     /** Every state a student of a job can be in, in the order a job moves through them. */

@@ -25,6 +25,7 @@ class ErrorCode(IntEnum):
     SEARCH_FORM_MISSING = 15
     DISK_FULL = 16
     WRONG_ETMA_ADDRESS = 17
+    WORKSHEET_UNUSABLE = 18
 
 
 class ProtocolError(Exception):

@@ -57,6 +57,7 @@ HANDLERS = {
     "check_etma": _Handler("check_etma"),
     "flags": _Handler("flags"),
     "export_worksheet": _Handler("export_worksheet"),
+    "worksheet_marks": _Handler("worksheet_marks"),
 }
 
 

@@ -83,12 +83,15 @@ def third_column(question: str) -> str:
 @dataclass(frozen=True)
 class ThirdMarks:
     """One student's third marks from a filled worksheet: a mark per question (in the marks'
-    order), the comment, and the row they were on."""
+    order), the comment, and the row they were on; with the row's name and confirmation code
+    ("" where the worksheet has none)."""
 
     pi: str
     marks: tuple[tuple[str, Fraction], ...]
     comment: str
     row: int
+    name: str = ""
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ def read_worksheet(path: Path, students: Sequence[StudentMarks]) -> dict[str, Th
     where: dict[str, int] = {}
     for position, name in enumerate(header):
         plain_name = _unquoted(name)
-        if plain_name in wanted and plain_name not in where:
+        if plain_name in (*wanted, *FIXED_COLUMNS) and plain_name not in where:
             where[plain_name] = position
     missing = [name for name in wanted if name not in where]
     if missing:
@@ -257,10 +260,22 @@ def read_worksheet(path: Path, students: Sequence[StudentMarks]) -> dict[str, Th
             said.append("a comment but no third marks")
         problems.extend(RowProblem(number, message) for message in said)
         if pi and not said and typed_any:
-            found[pi] = ThirdMarks(pi, tuple(marks), comment, number)
+            name, code = (_optional_text(cells, where, column) for column in FIXED_COLUMNS[1:])
+            found[pi] = ThirdMarks(pi, tuple(marks), comment, number, name, code)
     if problems:
         raise WorksheetError(path, problems)
     return found
+
+
+def _optional_text(
+    cells: Sequence[tuple[object, bool]], where: Mapping[str, int], column: str
+) -> str:
+    """The text of a column the worksheet may lack (Name, Confirmation code), as typed; ""
+    when the column is missing, the cell blank or a formula."""
+    if column not in where:
+        return ""
+    value, formula = _at(cells, where[column])
+    return "" if formula or _blank(value) else _unquoted(_text(value).strip())
 
 
 def _at(cells: Sequence[tuple[object, bool]], position: int) -> tuple[object, bool]:

@@ -14,7 +14,7 @@ function area() {
   };
 }
 globalThis.chrome = { storage: { sync: area(), session: area() } };
-const { KEEP_FOR_MS, RULE_KEY, exportRequest, keepFlagged, savedRule, takeFlagged } =
+const { KEEP_FOR_MS, RULE_KEY, exportRequest, keepFlagged, savedRule, takeFlagged, worksheetMarksFields } =
   await import("../../extension/background/third-marking.js");
 
 test("the flagged students are taken once, by module and assignment however the page writes it", async () => {
@@ -61,4 +61,12 @@ test("an export request carries the page's module, rows and choice, the saved ru
   assert.equal(exportRequest({ module: "TM351", rows, students: { all: true } }).students, "flagged");
   assert.equal(exportRequest({ module: "TM351", rows, students: [7] }).students, "flagged");
   assert.deepEqual(exportRequest({}), { module: "", rows: [], students: "flagged" });
+});
+
+test("Fill marks passes on the module, assignment and marks rows, and never a path from the page", () => {
+  const rows = [{ pi: "P1234567", question: "Q1", max: "10", first: "7", second: "4" }];
+  assert.deepEqual(worksheetMarksFields({ module: "TM351", assignment: "TMA 02", rows, path: "/etc/passwd", worksheet: "x" }),
+    { module: "TM351", assignment: "TMA 02", rows });
+  assert.deepEqual(worksheetMarksFields({ module: 7, rows: "nope" }), { module: "", rows: [] });
+  assert.deepEqual(worksheetMarksFields({ module: "TM351", rows, start: 130 }), { module: "TM351", rows, start: 130 });
 });

@@ -9,7 +9,9 @@
   confirmation code has unlocked third marking: a field per question and a comments box. OSCAR
   checks it (a number from 0 to the question's maximum for every question, comments within
   `MAX_COMMENTS`), shows each error next to its field and saves nothing until all are right;
-  saved marks are shown back, above the form, which keeps them.
+  saved marks are shown back, above the form, which keeps them. Every form sent is recorded
+  (``sites.third_marks_posts``); a student in ``sites.refuse_third_marks`` is refused with those
+  words above the form (as OSCAR does for a record another user is editing), and nothing saved.
 
 Old-style HTML like the rest of the site; the extension reads it by meaning (captions, labels,
 header words), never by these ids.
@@ -189,12 +191,18 @@ def third_marks_page(handler: OscarHandler, method: str) -> None:
         comments = saved.comments if saved else ""
         _send_form(handler, student, typed, comments, {}, "")
         return
+    sites.record_third_marks_post(student.pi)
     typed = {
         q.name: handler.form.get(f"mark{n}", "")
         for n, q in enumerate(handler.sites.cohort.questions, 1)
     }
     comments = handler.form.get("comments", "").replace("\r\n", "\n")
     errors = _check(handler.sites.cohort, typed, comments)
+    refusal = sites.refuse_third_marks.get(student.pi)
+    if refusal is not None and not errors:
+        summary = f'<p><font color="#cc0000"><b>{esc(refusal)}</b></font></p>'
+        _send_form(handler, student, typed, comments, {}, summary)
+        return
     if errors:
         summary = (
             '<p><font color="#cc0000"><b>The third marks were not saved: correct the fields '

@@ -115,6 +115,10 @@ class PracticeSites:
         self.unlock_requests: list[UnlockRequest] = []
         #: third marks saved through OSCAR's form, by PI
         self.third_marks: dict[str, SavedThirdMarks] = {}
+        #: every student whose third-marks form was sent to OSCAR (POST), in order
+        self.third_marks_posts: list[str] = []
+        #: students whose third marks OSCAR refuses to save, with OSCAR's words, by PI
+        self.refuse_third_marks: dict[str, str] = {}
         self._requested_ports = (oscar_port, etma_port, signon_port)
         self._lock = threading.Lock()
         self._hostile_lock = threading.Lock()
@@ -372,15 +376,23 @@ class PracticeSites:
             self.unlock_requests.append(request)
 
     def forget_oscar_saves(self) -> None:
-        """Forget what OSCAR saved (unlocked third marking, third marks): OSCAR as it started."""
+        """Forget what OSCAR saved (unlocked third marking, third marks, the forms sent) and
+        which students' third marks it refuses: OSCAR as it started."""
         with self._lock:
             self.unlocked.clear()
             self.third_marks.clear()
+            self.third_marks_posts.clear()
+            self.refuse_third_marks.clear()
 
     def mark_unlocked(self, pi: str) -> None:
         """Record that third marking was unlocked for ``pi``."""
         with self._lock:
             self.unlocked.add(pi)
+
+    def record_third_marks_post(self, pi: str) -> None:
+        """Remember that a student's third-marks form was sent to OSCAR."""
+        with self._lock:
+            self.third_marks_posts.append(pi)
 
     def save_third_marks(self, pi: str, saved: SavedThirdMarks) -> None:
         """Record the third marks OSCAR's form saved for ``pi``."""

@@ -33,6 +33,7 @@ HELLO_ACTIONS = [
     "check_etma",
     "flags",
     "export_worksheet",
+    "worksheet_marks",
 ]
 
 

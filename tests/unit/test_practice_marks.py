@@ -309,3 +309,25 @@ def test_oscar_saves_good_third_marks_and_shows_them_back(sites, oscar, cohort):
         k: v for k, v in expected.items() if k != "Comments"
     }
     assert "Third marks saved" in oscar.get(url(sites, marks_path(cohort)), timeout=5).text
+
+
+def test_oscar_can_refuse_one_students_third_marks_and_records_every_form_sent(
+    sites, oscar, cohort
+):
+    student = cohort.students[6]
+    unlock(sites, oscar, student)
+    link = url(sites, third_marks_path(cohort, student.pi))
+    names = list(form_fields(oscar.get(link, timeout=5).text).values())
+    data = {"module": "TM351", "assignment": "TMA02", "pi": student.pi, "comments": "ok"}
+    data.update({name: "1" for name in names})
+    posted = len(sites.third_marks_posts)
+    sites.refuse_third_marks[student.pi] = "This record is being edited by another user."
+    try:
+        answer = oscar.post(url(sites, "/oscar/thirdMarks"), data=data, timeout=5).text
+    finally:
+        sites.refuse_third_marks.pop(student.pi)
+    assert "This record is being edited by another user." in answer
+    assert student.pi not in sites.third_marks and saved_table(answer) is None
+    answer = oscar.post(url(sites, "/oscar/thirdMarks"), data=data, timeout=5).text
+    assert f"Third marks saved for {student.pi}" in answer
+    assert sites.third_marks_posts[posted:] == [student.pi, student.pi]

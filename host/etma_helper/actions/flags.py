@@ -180,12 +180,9 @@ def _student(decision: Decision) -> dict:
     }
 
 
-def marks_and_rule(message: dict) -> tuple[list[StudentMarks], Rule]:
-    """The students' marks and the rule a marks-page request carries (``rows``, ``threshold``,
-    ``boundaries``, ``bands``), checked with the limits above; an INVALID_FIELD error naming the
-    first bad row and field, or the rule's field, when anything is wrong. ``flags`` and
-    ``export_worksheet`` read their requests with it."""
-    rule = _rule(message)
+def marks_of(message: dict) -> list[StudentMarks]:
+    """The students' marks a request's ``rows`` carry, checked as a marks table is; the
+    problems as one INVALID_FIELD error (see the module's docstring)."""
     table = _table(message.get("rows"))
     try:
         students = parse_marks(table, "the marks page")
@@ -193,7 +190,16 @@ def marks_and_rule(message: dict) -> tuple[list[StudentMarks], Rule]:
         raise _problem_error(err, table) from None
     if len(students) > MAX_STUDENTS:
         raise _invalid("rows", f"At most {MAX_STUDENTS} students at once, not {len(students)}.")
-    return students, rule
+    return students
+
+
+def marks_and_rule(message: dict) -> tuple[list[StudentMarks], Rule]:
+    """The students' marks and the rule a marks-page request carries (``rows``, ``threshold``,
+    ``boundaries``, ``bands``), checked with the limits above; an INVALID_FIELD error naming the
+    first bad row and field, or the rule's field, when anything is wrong. ``flags`` and
+    ``export_worksheet`` read their requests with it."""
+    rule = _rule(message)
+    return marks_of(message), rule
 
 
 def handle(host, message: dict) -> Reply:
