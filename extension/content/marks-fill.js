@@ -294,7 +294,8 @@
     const { trustedOnly, guard } = oscar.state;
     const button = element("button", { type: "button", "data-action": "fill-marks",
       title: "Put the third marks and comments from the marks worksheet into OSCAR, after a preview" }, "Fill marks");
-    const after = bar.querySelector('[data-action="select-flagged"]');
+    // In the order of the work: Select flagged, Export marks worksheet, then Fill marks.
+    const after = bar.querySelector('[data-action="export-worksheet"]') ?? bar.querySelector('[data-action="select-flagged"]');
     if (after) after.after(button);
     else bar.append(button);
     root.append(element("style", {}, PANEL_CSS), element("div", { class: "marks-panel", "data-role": "marks-panel",
