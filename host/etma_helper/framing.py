@@ -17,7 +17,10 @@ import json
 import logging
 import struct
 import threading
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows the start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 HEADER = struct.Struct("@I")
 log = logging.getLogger(__name__)

@@ -13,15 +13,18 @@ import logging
 import os
 import sys
 import threading
-from typing import BinaryIO
 
 from . import __version__
-from .config import log_path
+from .app_dirs import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
 from .identity import caller_allowed
 from .log_safety import log_unexpected
 from .protocol import parse_action, request_id
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows the start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 log = logging.getLogger("etma_helper")
 
