@@ -28,6 +28,8 @@ TEXT_INPUT_TYPES = {"text", "search", ""}
 LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii"}
 # What may stand between a label and its value: "Code: X", "Code - X", "Code \u2013 X".
 STRIP = " :=-\u2013\u2014\u00a0\t\r\n"
+PASSWORD = re.compile("^password$", re.I)
+REFRESH = re.compile("^refresh$", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,26 @@ def parse(html: Page, encoding: str | None = None) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
+def _tags(root: Tag, *names: str) -> list[Tag]:
+    """Every tag under ``root`` with one of these names, in document order: what
+    ``root.find_all([names])`` finds, without building Beautiful Soup's general matcher (the
+    page readers search many times per student)."""
+    return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def _first_tag(root: Tag, *names: str) -> Tag | None:
+    """The first tag under ``root`` with one of these names (``root.find([names])``)."""
+    for node in root.descendants:
+        if isinstance(node, Tag) and node.name in names:
+            return node
+    return None
+
+
+def _attr_matches(tag: Tag, name: str, pattern: re.Pattern[str]) -> bool:
+    value = tag.get(name)
+    return isinstance(value, str) and pattern.search(value) is not None
+
+
 def _profile(profile: SiteProfile | None) -> SiteProfile:
     return profile if profile is not None else SiteProfile.builtin()
 
@@ -105,8 +127,8 @@ def looks_like_login(
     profile = _profile(profile)
     if url and profile.login_url_words.search(urlsplit(url).path):
         return True
-    password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
-    if profile.login_password_field and password is not None:
+    password = any(_attr_matches(tag, "type", PASSWORD) for tag in _tags(soup, "input"))
+    if profile.login_password_field and password:
         return True
     if url and _refreshes_elsewhere(soup, url):
         return True
@@ -116,7 +138,7 @@ def looks_like_login(
 def _refreshes_elsewhere(soup: BeautifulSoup, url: str) -> bool:
     """The page sends the browser on to another site by itself (``<meta http-equiv=refresh>``),
     as a redirect would."""
-    for meta in soup.find_all("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)}):
+    for meta in (tag for tag in _tags(soup, "meta") if _attr_matches(tag, "http-equiv", REFRESH)):
         found = re.search(r"url\s*=\s*['\"]?([^'\">\s]+)", str(meta.get("content") or ""), re.I)
         if found and _site(urljoin(url, found.group(1))) != _site(url):
             return True
@@ -130,13 +152,13 @@ def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -
     button shows only without scripts). A form a person fills or presses (a log-out button, a
     search elsewhere) is never one, whatever it carries.
     """
-    if form.find(["select", "textarea"]) is not None:
+    if _first_tag(form, "select", "textarea") is not None:
         return False
-    for control in form.find_all(["input", "button"]):
+    for control in _tags(form, "input", "button"):
         kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
-        if kind != "hidden" and control.find_parent("noscript") is None:
+        if kind != "hidden" and not any(parent.name == "noscript" for parent in control.parents):
             return False
-    names = (str(control.get("name") or "") for control in form.find_all("input"))
+    names = (str(control.get("name") or "") for control in _tags(form, "input"))
     if any(profile.login_handoff_fields.search(name) for name in names):
         return True
     if not url:
@@ -199,7 +221,7 @@ def _meaning(control: Tag, soup: BeautifulSoup) -> str:
 
 def _submit_control(form: Tag) -> Tag | None:
     """The button that submits the form (a ``<button>`` with no type submits too)."""
-    for control in form.find_all(["input", "button"]):
+    for control in _tags(form, "input", "button"):
         kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
         if kind in ("submit", "image"):
             return control
@@ -211,7 +233,7 @@ def _form_fields(form: Tag) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
     chosen option of each drop-down (for reports)."""
     fields: list[tuple[str, str]] = []
     choices: list[str] = []
-    for control in form.find_all(["input", "select", "textarea"]):
+    for control in _tags(form, "input", "select", "textarea"):
         name = control.get("name")
         if not name or control.has_attr("disabled"):
             continue
@@ -390,7 +412,7 @@ def _download_form(soup: BeautifulSoup, base_url: str, profile: SiteProfile) -> 
     candidates = []
     for form in soup.find_all("form"):
         submit = _submit_control(form)
-        if submit is None or (profile.download_needs_select and form.find("select") is None):
+        if submit is None or (profile.download_needs_select and _first_tag(form, "select") is None):
             continue
         words = " ".join(
             [submit.get("value", ""), submit.get("alt", ""), _words(submit), form.get("action", "")]
@@ -404,7 +426,7 @@ def _download_form(soup: BeautifulSoup, base_url: str, profile: SiteProfile) -> 
 
 def _submitted_files(soup: BeautifulSoup) -> tuple[str, ...]:
     names = []
-    for cell in soup.find_all(["td", "li"]):
+    for cell in _tags(soup, "td", "li"):
         text = _words(cell)
         if re.fullmatch(r"[^/\\<>:|?*]{1,80}\.[A-Za-z0-9]{1,5}", text):
             names.append(text)

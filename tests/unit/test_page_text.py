@@ -12,7 +12,16 @@ import re
 import pytest
 from bs4 import Comment
 
-from etma_helper.etma_pages import _PageText, _strings_after, _words, parse
+from etma_helper.etma_pages import (
+    PASSWORD,
+    _attr_matches,
+    _first_tag,
+    _PageText,
+    _strings_after,
+    _tags,
+    _words,
+    parse,
+)
 from etma_helper.site_profile import SiteProfile
 
 PROFILE = SiteProfile.builtin()
@@ -38,6 +47,9 @@ PAGES = [
     "<p>Confirmation code:</p><p>Confirmation code: AAAA-1111</p>",
     "<p></p>",
     "",
+    '<form><input type="PassWord" name=p><noscript><button>Go</button></noscript>'
+    "<select name=s><option>a</option></select><textarea name=t></textarea></form>",
+    "<ul><li>a.txt</li><li><table><tr><td>b.txt</td></tr></table></li></ul>",
 ]
 
 
@@ -74,3 +86,15 @@ def test_strings_after_an_element_are_those_find_all_next_finds(html):
 def test_comments_count_as_strings_as_they_do_for_find_all():
     soup = parse("<p>a</p><!-- Confirmation code: X -->")
     assert any(isinstance(node, Comment) for node in _PageText(soup).strings)
+
+
+@pytest.mark.parametrize("html", PAGES)
+def test_tags_by_name_are_those_find_all_finds(html):
+    soup = parse(html)
+    for root in [soup, *soup.find_all(True)]:
+        for names in (("td", "li"), ("input", "button"), ("input", "select", "textarea")):
+            assert [id(t) for t in _tags(root, *names)] == [id(t) for t in root.find_all(names)]
+            assert _first_tag(root, *names) is root.find(names)
+        matched = [t for t in _tags(root, "input") if _attr_matches(t, "type", PASSWORD)]
+        expected = root.find_all("input", attrs={"type": PASSWORD})
+        assert [id(t) for t in matched] == [id(t) for t in expected]
