@@ -21,10 +21,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import heapq
+import itertools
+import logging
 import os
 import socket
 import sys
 import threading
+import time
 import weakref
 import zipfile
 from collections.abc import Iterator
@@ -54,6 +58,7 @@ from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .config import LIMITS
+from .log_safety import log_unexpected
 from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
@@ -64,6 +69,7 @@ ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was
 CONNECT_TIMEOUT = LIMITS["connect_timeout"][0]  # seconds (kept for callers of old)
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 MAX_RETRY_WAIT = 10.0  # seconds between retries at most, whatever a Retry-After header asks
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,6 @@ class _Guard:
         self.stopped = threading.Event()
         self.expired = False
         self._generation = 0
-        self._timer: threading.Timer | None = None
 
     def check(self) -> None:
         """Raise _Stopped if no request may go out now."""
@@ -215,18 +220,12 @@ class _Guard:
             generation = self._generation
             self.expired = False
             self.stopped.clear()
-        timer = threading.Timer(seconds, self._expire, (generation,))
-        timer.daemon = True
-        timer.start()
-        self._timer = timer
+        _DEADLINES.add(time.monotonic() + seconds, self, generation)
 
     def finish(self) -> None:
         """The request has ended; its deadline no longer applies."""
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
         with self._lock:
-            self._generation += 1  # a timer already firing finds a newer request: no cut
+            self._generation += 1  # a deadline already due finds a newer request: no cut
 
     def _expire(self, generation: int) -> None:
         with self._lock:
@@ -235,6 +234,53 @@ class _Guard:
             self.expired = True
             self.stopped.set()
         self.cut()
+
+
+class _Deadlines:
+    """One thread that cuts every session's requests that run past their deadline.
+
+    A thread per request (``threading.Timer``) cost more CPU than reading some pages. Deadlines
+    are kept in a heap and never removed: when one falls due, the guard compares its generation
+    with the request's, so a deadline whose request has finished cuts nothing.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Guard, int]] = []
+        self._order = itertools.count()  # ties in time never compare guards
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, guard: _Guard, generation: int) -> None:
+        """Call ``guard._expire(generation)`` at monotonic time ``when`` (or soon after)."""
+        with self._wake:
+            earliest = not self._heap or when < self._heap[0][0]
+            heapq.heappush(self._heap, (when, next(self._order), guard, generation))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="etma-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif earliest:  # the thread sleeps until the old earliest deadline: wake it
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = []
+                while self._heap and self._heap[0][0] <= now:
+                    due.append(heapq.heappop(self._heap))
+                if not due:
+                    self._wake.wait(self._heap[0][0] - now if self._heap else None)
+                    continue
+            for _, _, guard, generation in due:
+                try:
+                    guard._expire(generation)
+                except Exception:  # a cut that fails must not stop every later one
+                    log_unexpected(log, "cutting a request at its deadline failed")
+
+
+_DEADLINES = _Deadlines()
 
 
 class _WatchedConnection:

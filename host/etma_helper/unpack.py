@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import stat
 import zipfile
@@ -185,8 +186,15 @@ def _make_folder(folder: Path, made: set[Path]) -> None:
 def move_into(staging: Path, folder: Path, relative_paths: list[str]) -> None:
     """Move unpacked files into the student's folder, each replacing its namesake atomically.
 
-    Files the tutor added to the folder themselves are left alone.
+    Files the tutor added to the folder themselves are left alone. When the student's folder
+    does not exist yet (a first download), the staging folder becomes it in one rename.
     """
+    if not folder.exists():
+        try:
+            os.rename(staging, folder)
+            return
+        except OSError:
+            pass  # made meanwhile, or staging elsewhere: move file by file
     made: set[Path] = set()
     _make_folder(folder, made)
     for relative in relative_paths:
