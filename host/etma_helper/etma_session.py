@@ -42,7 +42,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from bs4 import BeautifulSoup
 from requests.adapters import HTTPAdapter
-from requests.cookies import RequestsCookieJar, create_cookie
+from requests.cookies import RequestsCookieJar, create_cookie, merge_cookies
+from requests.sessions import merge_hooks, merge_setting
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies, get_netrc_auth
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -500,11 +502,32 @@ class _OriginOnlySession(requests.Session):
     """
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        prepared = super().prepare_request(request)
+        # requests.Session.prepare_request, with a copy of the session's jar as the request's
+        # only jar: requests would first merge the cookies into a default-policy jar and build
+        # the Cookie header from it, twice the work of every request for a header then replaced.
         jar = self.cookies.copy()  # RequestsCookieJar.copy keeps the policy
-        prepared._cookies = jar
-        prepared.headers.pop("Cookie", None)
-        prepared.prepare_cookies(jar)
+        if request.cookies:
+            merge_cookies(jar, request.cookies)
+        auth = request.auth
+        if self.trust_env and not auth and not self.auth:
+            auth = get_netrc_auth(request.url)
+        headers = merge_setting(request.headers, self.headers, dict_class=CaseInsensitiveDict)
+        if "Cookie" in headers:  # the jar's header, never one given with the request
+            headers = CaseInsensitiveDict(headers)
+            del headers["Cookie"]
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=request.method.upper(),
+            url=request.url,
+            files=request.files,
+            data=request.data,
+            json=request.json,
+            headers=headers,
+            params=merge_setting(request.params, self.params),
+            auth=merge_setting(auth, self.auth),
+            cookies=jar,
+            hooks=merge_hooks(request.hooks, self.hooks),
+        )
         return prepared
 
 
