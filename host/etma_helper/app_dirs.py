@@ -8,14 +8,12 @@ else, so it reads it here without building the full :class:`~etma_helper.config.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 
 import platformdirs
 
 APP = "etma_helper"
-log = logging.getLogger(__name__)
 
 
 def config_path() -> Path:
@@ -42,11 +40,17 @@ def read_settings_file(path: Path) -> dict:
     except FileNotFoundError:
         pass
     except (OSError, ValueError) as err:
-        log.warning("ignoring unreadable settings file %s: %s", path, err)
+        _warn("ignoring unreadable settings file %s: %s", path, err)
     if not isinstance(values, dict):
-        log.warning("ignoring settings file %s: it does not hold a JSON object", path)
+        _warn("ignoring settings file %s: it does not hold a JSON object", path)
         values = {}
     return values
+
+
+def _warn(message: str, *args: object) -> None:
+    import logging  # when first needed: the answer to hello does not wait for it
+
+    logging.getLogger(__name__).warning(message, *args)
 
 
 def download_root_in(values: dict) -> Path:

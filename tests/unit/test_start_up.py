@@ -2,11 +2,12 @@
 
 The browser waits for the answer to ``hello`` each time it starts the helper (the benchmark's
 ``cold_start_ms``), so that path stays free of the heavy modules: dataclasses (and the inspect
-module under it), typing, the job records, the network and page libraries, pandas.
+module under it), typing, logging, the job records, the network and page libraries, pandas.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -15,13 +16,25 @@ from pathlib import Path
 
 import pytest
 
-from etma_helper import PROTOCOL_VERSION
-from etma_helper.config import Settings, config_path
+from etma_helper import PROTOCOL_VERSION, native_host
+from etma_helper.actions import Reply
+from etma_helper.config import Settings, config_path, log_path
+from etma_helper.framing import FrameWriter, frame, read_frames
 from tests.hostproc import HostProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Modules the answer to hello must not pay for.
-HEAVY = ("dataclasses", "typing", "etma_helper.records", "requests", "bs4", "pandas", "openpyxl")
+HEAVY = (
+    "dataclasses",
+    "typing",
+    "logging",
+    "traceback",
+    "etma_helper.records",
+    "requests",
+    "bs4",
+    "pandas",
+    "openpyxl",
+)
 
 
 def test_the_hello_path_imports_none_of_the_heavy_modules():
@@ -66,3 +79,39 @@ def test_hello_names_the_folder_the_settings_name(content):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     assert hello_download_root() == str(Settings.load().download_root)
+
+
+def test_the_log_is_set_up_once_the_first_answer_is_sent():
+    host = HostProcess()
+    try:
+        host.send({"id": "h", "action": "hello", "protocol": PROTOCOL_VERSION})
+        assert host.receive(timeout=30)["status"] == "ok"
+    finally:
+        host.close()
+    assert "helper 0" in log_path().read_text(encoding="utf-8")  # "helper <version> started"
+
+
+def run_host(messages: list[dict], before_work) -> list[dict]:
+    out = io.BytesIO()
+    stream = io.BytesIO(b"".join(map(frame, messages)))
+    native_host.NativeHost(stream, FrameWriter(out), before_work=before_work).serve()
+    return [json.loads(payload) for payload in read_frames(out.getvalue())]
+
+
+def test_set_up_runs_after_hello_is_answered_and_before_any_other_request(monkeypatch):
+    events: list[str] = []
+
+    def recording(host, message):
+        events.append(f"handled {message['action']}")
+        return Reply({})
+
+    monkeypatch.setitem(native_host.HANDLERS, "hello", recording)
+    monkeypatch.setitem(native_host.HANDLERS, "jobs", recording)
+    run_host([{"id": "1", "action": "hello"}], lambda: events.append("set up"))
+    assert events == ["handled hello", "set up"]
+    events.clear()
+    run_host(
+        [{"id": "1", "action": "jobs"}, {"id": "2", "action": "jobs"}],
+        lambda: events.append("set up"),
+    )
+    assert events == ["set up", "handled jobs", "handled jobs"]  # once, before the first
