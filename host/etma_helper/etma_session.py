@@ -65,7 +65,7 @@ from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
 
-CHUNK = 1024 * 1024
+CHUNK = 256 * 1024
 PAGE_CHUNK = 64 * 1024
 ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was not kept."
 CONNECT_TIMEOUT = LIMITS["connect_timeout"][0]  # seconds (kept for callers of old)
