@@ -7,7 +7,8 @@ Run from the repository root (not collected by pytest)::
 
 Everything runs against the practice sites on loopback, served from a process of their own
 (tests/bench/sites_process.py) so their CPU does not count against whoever is measured, and is
-bounded in time. In one run it measures, side by side:
+bounded in time. The helper's package is byte-compiled first, as an install leaves it. In one
+run it measures, side by side:
 
 * wall time of a download job of ``--students`` students at ``--latency-ms`` per request with
   ``--zip-mb`` zips: the real helper process (over native-messaging framing, like a browser), the
@@ -16,8 +17,8 @@ bounded in time. In one run it measures, side by side:
   requests per student x latency / concurrency) and a sequential seed-style script
   (tests/bench/seed_baseline.py);
 * the helper's peak memory (VmHWM) downloading 20 students with ``--big-zip-mb`` zips, against the
-  same with 2 MB zips, and the import floor: the same interpreter importing the helper's
-  dependencies and nothing else;
+  same with 2 MB zips, and the import floor: the same interpreter importing the libraries a
+  download job loads and nothing else;
 * cold start: process start to the answer of the first ``hello``, median of 20, for the helper and
   for a bare nativemessaging-ng host (tests/bench/bare_host.py) started the same way, interleaved;
 * scale: a codes job of ``--scale-students`` (default 5,000, the protocol's maximum) and of a tenth
@@ -284,7 +285,8 @@ def cold_starts_ms(runs: int) -> tuple[list[float], list[float]]:
 
 
 def import_floor_mb() -> float:
-    """Peak RSS of this interpreter importing the helper's dependencies and nothing else."""
+    """Peak RSS of this interpreter importing the libraries a download job loads, and nothing
+    else."""
     code = (
         f"import {', '.join(IMPORT_FLOOR_MODULES)}\n"
         "for line in open('/proc/self/status'):\n"
