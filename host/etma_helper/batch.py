@@ -139,6 +139,9 @@ class BatchRunner:
         self.disk_full = threading.Event()
         # Codes read from students' pages, kept when what follows (the zip) fails.
         self._codes: dict[str, str] = {}
+        self._started = 0  # students whose fetch has begun
+        self._warm_up_after = 0
+        self._started_lock = threading.Lock()
         # What students' pages said about them, kept for their outcome whatever happens next:
         # the facts alone, not the page (its forms may carry hundreds of KB of hidden state).
         self._facts: dict[str, _PageFacts] = {}
@@ -206,9 +209,11 @@ class BatchRunner:
             self.login_lost.set()
         elif check.search_form is not None:
             self._search_form = check.search_form
-        # pandas takes a noticeable moment to import: do it while the network is busy.
-        threading.Thread(target=_warm_up_export, daemon=True).start()
         workers = min(self.settings.concurrency, len(job.pis))
+        # The codes table's workbook library takes a noticeable moment of CPU to import. Done at
+        # the start it would hold the GIL while every worker parses pages; it starts instead
+        # when the last students are being fetched, while the workers wait on eTMA's answers.
+        self._warm_up_after = len(job.pis) - workers
         # Left in reverse order: the pools finish their work, then every worker's session
         # closes, even when something unexpected ends the job early.
         with (
@@ -277,6 +282,11 @@ class BatchRunner:
 
     def _fetch_one(self, pi: str) -> Outcome | Future[Outcome]:
         """Talk to eTMA for one student; hand a downloaded zip on to the unpacking pool."""
+        with self._started_lock:
+            self._started += 1
+            last_round = self._started == self._warm_up_after + 1
+        if last_round:
+            threading.Thread(target=_warm_up_export, name="warm-up", daemon=True).start()
         if self.cancelled.is_set():
             return self._finish(
                 Outcome(pi=pi, state="cancelled", reason="Cancelled before it started.")
@@ -563,4 +573,3 @@ def _out_of_space(err: BaseException | None) -> bool:
 def _warm_up_export() -> None:
     """Import what the codes table needs, so writing it at the end costs no wait."""
     import openpyxl  # noqa: F401
-    import pandas  # noqa: F401

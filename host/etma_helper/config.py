@@ -12,20 +12,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+# The folders and the raw file live in app_dirs (light, for the hello answer); named here too.
+from .app_dirs import (  # noqa: F401 - part of this module's interface
+    APP,
+    config_path,
+    default_download_root,
+    download_root_in,
+    log_path,
+    read_settings_file,
+)
 
-APP = "etma_helper"
 log = logging.getLogger(__name__)
-
-
-def config_path() -> Path:
-    """The settings file: e.g. ~/.config/etma_helper/config.json on Linux."""
-    return Path(platformdirs.user_config_dir(APP)) / "config.json"
-
-
-def log_path() -> Path:
-    """The helper's log file (never holds cookies)."""
-    return Path(platformdirs.user_log_dir(APP)) / "helper.log"
 
 
 MiB = 1024**2
@@ -76,11 +73,6 @@ def _limit(values: dict, name: str) -> float:
     return value
 
 
-def default_download_root() -> Path:
-    """~/Downloads/eTMA, or the platform's downloads folder when it is named otherwise."""
-    return Path(platformdirs.user_downloads_dir()) / "eTMA"
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the user configured, with defaults filled in."""
@@ -111,18 +103,7 @@ class Settings:
     @classmethod
     def load(cls) -> Settings:
         """Read the settings file; a missing file means defaults, a broken one is logged."""
-        values: dict = {}
-        path = config_path()
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError) as err:
-            log.warning("ignoring unreadable settings file %s: %s", path, err)
-        if not isinstance(values, dict):
-            log.warning("ignoring settings file %s: it does not hold a JSON object", path)
-            values = {}
-        root = values.get("download_root")
+        values = read_settings_file(config_path())
         default, low, high = CONCURRENCY
         concurrency = values.get("concurrency", default)
         if number_problem("concurrency", concurrency) or not low <= concurrency <= high:
@@ -140,7 +121,7 @@ class Settings:
             profile = None
         return cls(
             **{name: _limit(values, name) for name in LIMITS},
-            download_root=Path(os.path.expanduser(root)) if root else default_download_root(),
+            download_root=download_root_in(values),
             concurrency=concurrency,
             profile=Path(os.path.expanduser(profile)) if profile else None,
         )

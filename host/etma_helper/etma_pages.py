@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.dammit import EncodingDetector
 
 from .records import clean_name
@@ -28,6 +28,8 @@ TEXT_INPUT_TYPES = {"text", "search", ""}
 LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii"}
 # What may stand between a label and its value: "Code: X", "Code - X", "Code \u2013 X".
 STRIP = " :=-\u2013\u2014\u00a0\t\r\n"
+PASSWORD = re.compile("^password$", re.I)
+REFRESH = re.compile("^refresh$", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,26 @@ def parse(html: Page, encoding: str | None = None) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
+def _tags(root: Tag, *names: str) -> list[Tag]:
+    """Every tag under ``root`` with one of these names, in document order: what
+    ``root.find_all([names])`` finds, without building Beautiful Soup's general matcher (the
+    page readers search many times per student)."""
+    return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def _first_tag(root: Tag, *names: str) -> Tag | None:
+    """The first tag under ``root`` with one of these names (``root.find([names])``)."""
+    for node in root.descendants:
+        if isinstance(node, Tag) and node.name in names:
+            return node
+    return None
+
+
+def _attr_matches(tag: Tag, name: str, pattern: re.Pattern[str]) -> bool:
+    value = tag.get(name)
+    return isinstance(value, str) and pattern.search(value) is not None
+
+
 def _profile(profile: SiteProfile | None) -> SiteProfile:
     return profile if profile is not None else SiteProfile.builtin()
 
@@ -105,8 +127,8 @@ def looks_like_login(
     profile = _profile(profile)
     if url and profile.login_url_words.search(urlsplit(url).path):
         return True
-    password = soup.find("input", attrs={"type": re.compile("^password$", re.I)})
-    if profile.login_password_field and password is not None:
+    password = any(_attr_matches(tag, "type", PASSWORD) for tag in _tags(soup, "input"))
+    if profile.login_password_field and password:
         return True
     if url and _refreshes_elsewhere(soup, url):
         return True
@@ -116,7 +138,7 @@ def looks_like_login(
 def _refreshes_elsewhere(soup: BeautifulSoup, url: str) -> bool:
     """The page sends the browser on to another site by itself (``<meta http-equiv=refresh>``),
     as a redirect would."""
-    for meta in soup.find_all("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)}):
+    for meta in (tag for tag in _tags(soup, "meta") if _attr_matches(tag, "http-equiv", REFRESH)):
         found = re.search(r"url\s*=\s*['\"]?([^'\">\s]+)", str(meta.get("content") or ""), re.I)
         if found and _site(urljoin(url, found.group(1))) != _site(url):
             return True
@@ -130,13 +152,13 @@ def _hands_off(form: Tag, soup: BeautifulSoup, profile: SiteProfile, url: str) -
     button shows only without scripts). A form a person fills or presses (a log-out button, a
     search elsewhere) is never one, whatever it carries.
     """
-    if form.find(["select", "textarea"]) is not None:
+    if _first_tag(form, "select", "textarea") is not None:
         return False
-    for control in form.find_all(["input", "button"]):
+    for control in _tags(form, "input", "button"):
         kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
-        if kind != "hidden" and control.find_parent("noscript") is None:
+        if kind != "hidden" and not any(parent.name == "noscript" for parent in control.parents):
             return False
-    names = (str(control.get("name") or "") for control in form.find_all("input"))
+    names = (str(control.get("name") or "") for control in _tags(form, "input"))
     if any(profile.login_handoff_fields.search(name) for name in names):
         return True
     if not url:
@@ -199,7 +221,7 @@ def _meaning(control: Tag, soup: BeautifulSoup) -> str:
 
 def _submit_control(form: Tag) -> Tag | None:
     """The button that submits the form (a ``<button>`` with no type submits too)."""
-    for control in form.find_all(["input", "button"]):
+    for control in _tags(form, "input", "button"):
         kind = (control.get("type") or ("submit" if control.name == "button" else "text")).lower()
         if kind in ("submit", "image"):
             return control
@@ -211,7 +233,7 @@ def _form_fields(form: Tag) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
     chosen option of each drop-down (for reports)."""
     fields: list[tuple[str, str]] = []
     choices: list[str] = []
-    for control in form.find_all(["input", "select", "textarea"]):
+    for control in _tags(form, "input", "select", "textarea"):
         name = control.get("name")
         if not name or control.has_attr("disabled"):
             continue
@@ -316,28 +338,61 @@ def describe_forms(html: Page, base_url: str) -> list[str]:
     return lines
 
 
-def _label_elements(soup: BeautifulSoup, label: re.Pattern[str]) -> list[Tag]:
-    """The innermost elements whose words match the code label, even across inline tags."""
-    found = []
-    for text in soup.find_all(string=label):
-        found.append(text.parent)
-    if not found:
-        # The label may be split over several tags ("<b>Confirmation</b> code"): take the
-        # smallest element whose words match.
-        matching = [tag for tag in soup.find_all(True) if label.search(_words(tag))]
-        found = [
-            tag for tag in matching if not any(label.search(_words(c)) for c in tag.find_all(True))
+class _PageText:
+    """A parsed page's strings, listed once, and the elements each label names, found once.
+
+    Reading a student's page looks for five labels (the code's twice); searching the whole
+    document for each, through Beautiful Soup's general matcher, cost as much as parsing it.
+    """
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.soup = soup
+        # What soup.find_all(string=...) searches: every non-empty string, comments included.
+        self.strings = [
+            node for node in soup.descendants if isinstance(node, NavigableString) and node
         ]
-    return [tag for tag in found if tag.name not in ("title", "script", "style", "option")]
+        self._labels: dict[re.Pattern[str], list[Tag]] = {}
+
+    def label_elements(self, label: re.Pattern[str]) -> list[Tag]:
+        """The innermost elements whose words match ``label``, even across inline tags."""
+        if label not in self._labels:
+            self._labels[label] = self._find_label_elements(label)
+        return self._labels[label]
+
+    def _find_label_elements(self, label: re.Pattern[str]) -> list[Tag]:
+        found = [text.parent for text in self.strings if label.search(text)]
+        if not found:
+            # The label may be split over several tags ("<b>Confirmation</b> code"): take the
+            # smallest elements whose words match, those with no matching element inside.
+            matching = [
+                tag
+                for tag in self.soup.descendants
+                if isinstance(tag, Tag) and label.search(_words(tag))
+            ]
+            outer = {id(parent) for tag in matching for parent in tag.parents}
+            found = [tag for tag in matching if id(tag) not in outer]
+        return [tag for tag in found if tag.name not in ("title", "script", "style", "option")]
 
 
-def _confirmation_code(soup: BeautifulSoup, profile: SiteProfile) -> tuple[str | None, str]:
+def _strings_after(element: Tag, limit: int) -> list[NavigableString]:
+    """The first ``limit`` non-empty strings after ``element`` in the document, comments too:
+    ``element.find_all_next(string=True, limit=limit)`` without building a matcher each time."""
+    found: list[NavigableString] = []
+    for node in element.next_elements:
+        if isinstance(node, NavigableString) and node:
+            found.append(node)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _confirmation_code(page_text: _PageText, profile: SiteProfile) -> tuple[str | None, str]:
     """The code and, when there is none, why not."""
-    labels = _label_elements(soup, profile.code_label)
+    labels = page_text.label_elements(profile.code_label)
     for element in labels:
         after_label = profile.code_label.split(_words(element), maxsplit=1)[-1].lstrip(STRIP)
         candidates = [after_label] if after_label else []
-        for following in element.find_all_next(string=True, limit=12):
+        for following in _strings_after(element, 12):
             if element not in following.parents and following.lstrip(STRIP):
                 candidates.append(following.lstrip(STRIP))
             if len(candidates) >= 4:
@@ -357,7 +412,7 @@ def _download_form(soup: BeautifulSoup, base_url: str, profile: SiteProfile) -> 
     candidates = []
     for form in soup.find_all("form"):
         submit = _submit_control(form)
-        if submit is None or (profile.download_needs_select and form.find("select") is None):
+        if submit is None or (profile.download_needs_select and _first_tag(form, "select") is None):
             continue
         words = " ".join(
             [submit.get("value", ""), submit.get("alt", ""), _words(submit), form.get("action", "")]
@@ -371,7 +426,7 @@ def _download_form(soup: BeautifulSoup, base_url: str, profile: SiteProfile) -> 
 
 def _submitted_files(soup: BeautifulSoup) -> tuple[str, ...]:
     names = []
-    for cell in soup.find_all(["td", "li"]):
+    for cell in _tags(soup, "td", "li"):
         text = _words(cell)
         if re.fullmatch(r"[^/\\<>:|?*]{1,80}\.[A-Za-z0-9]{1,5}", text):
             names.append(text)
@@ -442,16 +497,16 @@ def parse_when(text: str) -> str | None:
     return None
 
 
-def _values_after(soup: BeautifulSoup, label: re.Pattern[str], limit: int = 2) -> list[str]:
+def _values_after(page_text: _PageText, label: re.Pattern[str], limit: int = 2) -> list[str]:
     """For each element labelled by ``label``: the texts that follow the label (its own words
     after the label, then the next strings), stopping at the next label-like element."""
     values = []
-    for element in _label_elements(soup, label):
+    for element in page_text.label_elements(label):
         found = []
         after_label = label.split(_words(element), maxsplit=1)[-1].lstrip(STRIP)
         if after_label:
             found.append(after_label)
-        for following in element.find_all_next(string=True, limit=12):
+        for following in _strings_after(element, 12):
             if len(found) >= limit:
                 break
             if element in following.parents or isinstance(following, Comment):
@@ -459,35 +514,35 @@ def _values_after(soup: BeautifulSoup, label: re.Pattern[str], limit: int = 2) -
             text = " ".join(following.split()).lstrip(STRIP)
             if not text:
                 continue
-            if following.find_parent(LABEL_TAGS) is not None:
+            if any(parent.name in LABEL_TAGS for parent in following.parents):
                 break  # the next label: this one's value was empty
             found.append(text)
         values.extend(found)
     return values
 
 
-def _student_name(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
-    for text in _values_after(soup, profile.name_label, limit=1):
-        name = clean_name(text)
+def _student_name(page_text: _PageText, profile: SiteProfile) -> str | None:
+    for value in _values_after(page_text, profile.name_label, limit=1):
+        name = clean_name(value)
         if name and not name.endswith(":"):
             return name
         return None
     return None
 
 
-def _submitted(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
-    for text in _values_after(soup, profile.submitted_label):
-        when = parse_when(text)
+def _submitted(page_text: _PageText, profile: SiteProfile) -> str | None:
+    for value in _values_after(page_text, profile.submitted_label):
+        when = parse_when(value)
         if when:
             return when
     return None
 
 
-def _late(soup: BeautifulSoup, profile: SiteProfile) -> bool | None:
-    for text in _values_after(soup, profile.late_label, limit=1):
-        if LATE_NO.match(text):
+def _late(page_text: _PageText, profile: SiteProfile) -> bool | None:
+    for value in _values_after(page_text, profile.late_label, limit=1):
+        if LATE_NO.match(value):
             return False
-        if LATE_YES.match(text):
+        if LATE_YES.match(value):
             return True
     return None
 
@@ -496,7 +551,8 @@ def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = N
     """Read a student's page: the code, the download form, or why there is neither."""
     profile = _profile(profile)
     soup = parse(html)
-    code, code_note = _confirmation_code(soup, profile)
+    page_text = _PageText(soup)
+    code, code_note = _confirmation_code(page_text, profile)
     download = _download_form(soup, base_url, profile)
     body = soup.body or soup
     nothing_submitted = bool(profile.no_files.search(_words(body))) and download is None
@@ -505,10 +561,10 @@ def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = N
         notes.append("no form with a drop-down and a button matching download_form.button_words")
     problem = None
     if code is None and download is None:
-        for text in body.find_all(string=profile.error):
-            if isinstance(text, Comment) or text.parent.name in ("script", "style", "title"):
+        for error in body.find_all(string=profile.error):
+            if isinstance(error, Comment) or error.parent.name in ("script", "style", "title"):
                 continue
-            words = _words(text.parent)
+            words = _words(error.parent)
             if len(words) < 300:
                 problem = words
                 break
@@ -520,8 +576,8 @@ def read_student_page(html: Page, base_url: str, profile: SiteProfile | None = N
         problem=problem,
         nothing_submitted=nothing_submitted,
         notes=notes,
-        name=_student_name(soup, profile),
-        submitted=_submitted(soup, profile),
-        late=_late(soup, profile),
-        code_text=" ".join(_values_after(soup, profile.code_label))[:500],
+        name=_student_name(page_text, profile),
+        submitted=_submitted(page_text, profile),
+        late=_late(page_text, profile),
+        code_text=" ".join(_values_after(page_text, profile.code_label))[:500],
     )

@@ -21,9 +21,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import heapq
+import itertools
+import logging
+import os
 import socket
 import sys
 import threading
+import time
 import weakref
 import zipfile
 from collections.abc import Iterator
@@ -37,7 +42,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from bs4 import BeautifulSoup
 from requests.adapters import HTTPAdapter
-from requests.cookies import RequestsCookieJar, create_cookie
+from requests.cookies import RequestsCookieJar, create_cookie, merge_cookies
+from requests.sessions import merge_hooks, merge_setting
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_environ_proxies, get_netrc_auth
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
@@ -52,16 +60,18 @@ from urllib3.util.retry import Retry
 
 from . import etma_pages
 from .config import LIMITS
+from .log_safety import log_unexpected
 from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
 
-CHUNK = 1024 * 1024
+CHUNK = 256 * 1024
 PAGE_CHUNK = 64 * 1024
 ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was not kept."
 CONNECT_TIMEOUT = LIMITS["connect_timeout"][0]  # seconds (kept for callers of old)
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 MAX_RETRY_WAIT = 10.0  # seconds between retries at most, whatever a Retry-After header asks
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,7 +177,6 @@ class _Guard:
         self.stopped = threading.Event()
         self.expired = False
         self._generation = 0
-        self._timer: threading.Timer | None = None
 
     def check(self) -> None:
         """Raise _Stopped if no request may go out now."""
@@ -213,18 +222,12 @@ class _Guard:
             generation = self._generation
             self.expired = False
             self.stopped.clear()
-        timer = threading.Timer(seconds, self._expire, (generation,))
-        timer.daemon = True
-        timer.start()
-        self._timer = timer
+        _DEADLINES.add(time.monotonic() + seconds, self, generation)
 
     def finish(self) -> None:
         """The request has ended; its deadline no longer applies."""
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
         with self._lock:
-            self._generation += 1  # a timer already firing finds a newer request: no cut
+            self._generation += 1  # a deadline already due finds a newer request: no cut
 
     def _expire(self, generation: int) -> None:
         with self._lock:
@@ -233,6 +236,53 @@ class _Guard:
             self.expired = True
             self.stopped.set()
         self.cut()
+
+
+class _Deadlines:
+    """One thread that cuts every session's requests that run past their deadline.
+
+    A thread per request (``threading.Timer``) cost more CPU than reading some pages. Deadlines
+    are kept in a heap and never removed: when one falls due, the guard compares its generation
+    with the request's, so a deadline whose request has finished cuts nothing.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Guard, int]] = []
+        self._order = itertools.count()  # ties in time never compare guards
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, guard: _Guard, generation: int) -> None:
+        """Call ``guard._expire(generation)`` at monotonic time ``when`` (or soon after)."""
+        with self._wake:
+            earliest = not self._heap or when < self._heap[0][0]
+            heapq.heappush(self._heap, (when, next(self._order), guard, generation))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="etma-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif earliest:  # the thread sleeps until the old earliest deadline: wake it
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = []
+                while self._heap and self._heap[0][0] <= now:
+                    due.append(heapq.heappop(self._heap))
+                if not due:
+                    self._wake.wait(self._heap[0][0] - now if self._heap else None)
+                    continue
+            for _, _, guard, generation in due:
+                try:
+                    guard._expire(generation)
+                except Exception:  # a cut that fails must not stop every later one
+                    log_unexpected(log, "cutting a request at its deadline failed")
+
+
+_DEADLINES = _Deadlines()
 
 
 class _WatchedConnection:
@@ -452,12 +502,51 @@ class _OriginOnlySession(requests.Session):
     """
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        prepared = super().prepare_request(request)
+        # requests.Session.prepare_request, with a copy of the session's jar as the request's
+        # only jar: requests would first merge the cookies into a default-policy jar and build
+        # the Cookie header from it, twice the work of every request for a header then replaced.
         jar = self.cookies.copy()  # RequestsCookieJar.copy keeps the policy
-        prepared._cookies = jar
-        prepared.headers.pop("Cookie", None)
-        prepared.prepare_cookies(jar)
+        if request.cookies:
+            merge_cookies(jar, request.cookies)
+        auth = request.auth
+        if self.trust_env and not auth and not self.auth:
+            auth = get_netrc_auth(request.url)
+        headers = merge_setting(request.headers, self.headers, dict_class=CaseInsensitiveDict)
+        if "Cookie" in headers:  # the jar's header, never one given with the request
+            headers = CaseInsensitiveDict(headers)
+            del headers["Cookie"]
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=request.method.upper(),
+            url=request.url,
+            files=request.files,
+            data=request.data,
+            json=request.json,
+            headers=headers,
+            params=merge_setting(request.params, self.params),
+            auth=merge_setting(auth, self.auth),
+            cookies=jar,
+            hooks=merge_hooks(request.hooks, self.hooks),
+        )
         return prepared
+
+
+def _use_environment_once(http: requests.Session, url: str) -> None:
+    """Read once what requests would read from the environment before every request, for the one
+    origin ``url`` names, and keep it on ``http``: the proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY), the CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) and a netrc login.
+
+    ``requests.Session.trust_env`` scans the environment on every request (a noticeable share of
+    a student's CPU time); a session that talks to one origin gets the same answer each time,
+    and redirects elsewhere are never followed.
+    """
+    http.proxies.update(get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and http.verify is True:
+        http.verify = bundle
+    if http.auth is None:
+        http.auth = get_netrc_auth(url)
+    http.trust_env = False
 
 
 class EtmaSession:
@@ -488,6 +577,7 @@ class EtmaSession:
         self.timeout = (limits.connect_timeout, limits.read_timeout)
         self.profile = profile if profile is not None else SiteProfile.builtin()
         self.http = _OriginOnlySession()
+        _use_environment_once(self.http, etma_url)
         self.http.headers["User-Agent"] = USER_AGENT
         self.http.cookies = RequestsCookieJar(policy=OriginOnlyPolicy(etma_url))
         host = urlsplit(etma_url).hostname or ""

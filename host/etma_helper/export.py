@@ -11,8 +11,9 @@ a submission date as a number or a date, and only when the text is nothing but o
 from __future__ import annotations
 
 import csv
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -113,36 +114,79 @@ def write_codes_csv(path: Path, records: Iterable[Outcome], *, assignment: str =
     and the earlier table's too, so one written before this protection is fixed when next
     written.
     """
-    import pandas as pd  # heavy: imported only when a table is written
-
-    rows = [_row(record, assignment) for record in records]
-    table = pd.DataFrame(rows, columns=COLUMNS, dtype=str).fillna("").map(neutralise)
-    table = table.drop_duplicates("PI", keep="last").set_index("PI")
+    # The standard library's csv module, not pandas: a table of at most a few thousand rows needs
+    # no data frame, and importing pandas costs half a second of CPU in every job.
+    table = _by_pi(_neutralised(_row(record, assignment)) for record in records)
     if path.exists():
-        earlier = pd.read_csv(path, dtype=str, keep_default_na=False)
-        earlier = earlier.reindex(columns=COLUMNS, fill_value="").fillna("").map(neutralise)
-        earlier["Status"] = earlier["Status"].map(lambda v: STATUS_WORDS.get(v, v))
-        earlier["Assignment"] = earlier["Assignment"].mask(earlier["Assignment"] == "", assignment)
-        earlier = earlier.drop_duplicates("PI", keep="last").set_index("PI")
-        for column in KEPT_WHEN_UNKNOWN:
-            known = earlier[column].reindex(table.index)
-            table[column] = table[column].mask(table[column] == "", known)
-        if not earlier.index.difference(table.index).empty:
+        earlier = _by_pi(_earlier_row(raw, assignment) for raw in _read_table(path))
+        for pi, row in table.items():
+            known = earlier.get(pi)
+            if known is not None:
+                for column in KEPT_WHEN_UNKNOWN:
+                    if row[column] == "":
+                        row[column] = known[column]
+        if any(pi not in table for pi in earlier):
             # Some students are only in the earlier table: its order stands, this job's rows
             # replace theirs in place, and students new to the table follow.
-            new = table.index.difference(earlier.index, sort=False)
-            order = [*earlier.index, *new]
-            table = pd.concat([earlier.drop(index=table.index, errors="ignore"), table])
-            table = table.loc[order]
-    table = table.fillna("").reset_index()[COLUMNS]
+            order = [*earlier, *(pi for pi in table if pi not in earlier)]
+            table = {pi: table[pi] if pi in table else earlier[pi] for pi in order}
+    rows = [tuple(row[column] for column in COLUMNS) for row in table.values()]
     partial = path.with_name(path.name + ".part")
-    table.to_csv(partial, index=False, quoting=csv.QUOTE_ALL)
+    with open(partial, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=os.linesep)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
     partial.replace(path)
     workbook = path.with_suffix(".xlsx")
     partial = workbook.with_name(workbook.name + ".part")
-    _write_xlsx(partial, list(table.columns), list(table.itertuples(index=False, name=None)))
+    _write_xlsx(partial, list(COLUMNS), rows)
     partial.replace(workbook)
     return path
+
+
+def _neutralised(row: dict[str, str]) -> dict[str, str]:
+    return {column: neutralise(value) for column, value in row.items()}
+
+
+def _by_pi(rows: Iterable[dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Rows by PI, in order; a PI met again keeps its last row, where that row stands."""
+    table: dict[str, dict[str, str]] = {}
+    for row in rows:
+        table.pop(row["PI"], None)
+        table[row["PI"]] = row
+    return table
+
+
+def _read_table(path: Path) -> Iterator[dict[str, str]]:
+    """An earlier table's rows, every column of this layout in each (empty where the table has
+    no such column or the row no such field); blank lines are skipped, and a column named twice
+    is read from its first place."""
+    with open(path, newline="", encoding="utf-8-sig") as table:
+        reader = csv.reader(table)
+        header = next((fields for fields in reader if fields), None)
+        if header is None:
+            return
+        place: dict[str, int] = {}
+        for number, name in enumerate(header):
+            place.setdefault(name, number)
+        for fields in reader:
+            if not fields:
+                continue
+            yield {
+                column: fields[place[column]]
+                if column in place and place[column] < len(fields)
+                else ""
+                for column in COLUMNS
+            }
+
+
+def _earlier_row(raw: dict[str, str], assignment: str) -> dict[str, str]:
+    """A row of an earlier table, neutralised, its status in words and its assignment filled."""
+    row = _neutralised(raw)
+    row["Status"] = STATUS_WORDS.get(row["Status"], row["Status"])
+    if row["Assignment"] == "":
+        row["Assignment"] = assignment
+    return row
 
 
 def _cell_value(column: str, text: str) -> object:

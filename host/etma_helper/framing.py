@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import struct
 import threading
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows the start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 HEADER = struct.Struct("@I")
-log = logging.getLogger(__name__)
 
 #: Largest frame the helper accepts from the browser.
 MAX_INCOMING = 1024 * 1024
@@ -132,6 +133,14 @@ def shrink(message: dict, limit: int = MAX_OUTGOING) -> bytes | None:
     return None
 
 
+def _warn(message: str, *args: object) -> None:
+    # logging is imported when first needed: the native host answers the browser's first request
+    # before it loads the logging module (the browser waits for that answer).
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
+
+
 class FrameWriter:
     """Writes whole JSON frames to the browser, one at a time, from any thread.
 
@@ -148,9 +157,8 @@ class FrameWriter:
         """Write one frame; True if it was written."""
         payload = encode(message)
         if len(payload) > MAX_OUTGOING:
-            log.warning(
-                "a %s message of %d bytes was cut to fit a frame", message.get("type"), len(payload)
-            )
+            kind, size = message.get("type"), len(payload)
+            _warn("a %s message of %d bytes was cut to fit a frame", kind, size)
             payload = shrink(message) or encode(
                 {
                     "id": str(message.get("id", ""))[:64],
@@ -167,6 +175,6 @@ class FrameWriter:
                 self._stream.write(pack(payload))
                 self._stream.flush()
         except (OSError, ValueError) as err:  # the browser closed the port
-            log.warning("could not write to the browser: %s", type(err).__name__)
+            _warn("could not write to the browser: %s", type(err).__name__)
             return False
         return True

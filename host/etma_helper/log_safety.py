@@ -7,15 +7,19 @@ happened, never by its text, so no session cookie can reach the log file.
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from pathlib import PurePath
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the host imports this before its first answer
+if TYPE_CHECKING:
+    import logging
 
 
 def describe_current_exception() -> str:
     """``ValueError at batch.py:120 _fetch <- …`` for the exception being handled (and its
     causes), without any of their messages."""
+    import traceback  # here, not at start-up: the browser waits for the first answer
+
     parts = []
     err = sys.exc_info()[1]
     seen = 0

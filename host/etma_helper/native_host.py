@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import importlib
 import json
-import logging
 import os
 import sys
 import threading
-from typing import BinaryIO
 
 from . import __version__
-from .config import log_path
+from .app_dirs import log_path
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameTooLarge, FrameWriter, TruncatedFrame, read_frame
 from .identity import caller_allowed
 from .log_safety import log_unexpected
 from .protocol import parse_action, request_id
 
-log = logging.getLogger("etma_helper")
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows the start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO
+
 
 #: Requests that wait on eTMA (``Reply.later``) at once, at most; more get "busy".
 SLOW_WORKERS = 2
@@ -64,9 +66,15 @@ HANDLERS = {
 class NativeHost:
     """Serves one browser port until it closes."""
 
-    def __init__(self, reader: BinaryIO, writer: FrameWriter) -> None:
+    def __init__(
+        self, reader: BinaryIO, writer: FrameWriter, before_work: Callable[[], None] | None = None
+    ) -> None:
+        """``before_work`` runs once, after the first reply or before the first request that is
+        not hello, whichever comes first: set-up the browser's first answer need not wait for
+        (the helper's log)."""
         self.reader = reader
         self.writer = writer
+        self._before_work = before_work
         self._runner = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -133,7 +141,7 @@ class NativeHost:
             }
         except Exception as err:
             # The job must still end with a summary, or the page would wait for it forever.
-            log_unexpected(log, "job failed")
+            log_unexpected(_log(), "job failed")
             reason = (
                 f"the disk refused a write ({err})"
                 if isinstance(err, OSError) or type(err).__module__ == "sqlite3"
@@ -176,12 +184,14 @@ class NativeHost:
         rid = request_id(message)
         try:
             action = parse_action(message, HANDLERS)
+            if action != "hello":
+                self._ready()
             reply = HANDLERS[action](self, message)
         except ProtocolError as err:
             self.send_error(rid, err)
             return
         except Exception:
-            log_unexpected(log, f"request {str(message.get('action'))[:40]!r} failed")
+            log_unexpected(_log(), f"request {str(message.get('action'))[:40]!r} failed")
             self.send_error(rid, _internal())
             return
         if reply.later is not None:
@@ -190,6 +200,12 @@ class NativeHost:
         self.send(rid, "reply", status="ok", data=reply.data)
         if reply.then is not None:
             reply.then()
+
+    def _ready(self) -> None:
+        """Run ``before_work`` if it has not run yet."""
+        setup, self._before_work = self._before_work, None
+        if setup is not None:
+            setup()
 
     def _run_later(self, rid: str, work) -> None:
         """Run slow work off the read loop; its reply is sent when it is done."""
@@ -215,7 +231,7 @@ class NativeHost:
             except ProtocolError as err:
                 self.send_error(rid, err)
             except Exception:
-                log_unexpected(log, "slow request failed")
+                log_unexpected(_log(), "slow request failed")
                 self.send_error(rid, _internal())
             else:
                 self.send(rid, "reply", status="ok", data=data)
@@ -245,11 +261,12 @@ class NativeHost:
                 )
                 continue
             except TruncatedFrame:
-                log.warning("input ended inside a frame")
+                _log().warning("input ended inside a frame")
                 break
             if payload is None:
                 break
             self.handle(payload)
+            self._ready()
         self.cancel()
         if self._slow is not None:
             self._slow.shutdown(wait=False, cancel_futures=True)
@@ -277,7 +294,18 @@ def _deeper_than(value, limit: int) -> bool:
     return False
 
 
+def _log():  # noqa: ANN202 - a logging.Logger, without importing logging to say so
+    """The helper's logger. logging is imported on first use, not at start-up: the browser waits
+    for the answer to hello, which does not need it (a failure while answering it goes to
+    standard error, which the browser keeps, until the log is set up)."""
+    import logging
+
+    return logging.getLogger("etma_helper")
+
+
 def _configure_logging() -> None:
+    import logging
+
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -305,10 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     os.umask(0o077)  # downloads, codes tables, ledger and log are students' personal data
     frames = _claim_stdout()
-    _configure_logging()
     writer = FrameWriter(frames)
     if not caller_allowed(argv):
-        log.warning("refused a caller that is not the eTMA Helper extension")
+        _configure_logging()
+        _log().warning("refused a caller that is not the eTMA Helper extension")
         writer.send(
             {
                 "id": "",
@@ -321,8 +349,12 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         return 1
-    log.info("helper %s started", __version__)
-    NativeHost(sys.stdin.buffer, writer).serve()
+
+    def start_logging() -> None:
+        _configure_logging()
+        _log().info("helper %s started", __version__)
+
+    NativeHost(sys.stdin.buffer, writer, before_work=start_logging).serve()
     return 0
 
 

@@ -10,12 +10,19 @@ ProtocolError with the field it is about.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
-from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ErrorCode, ProtocolError
-from .records import MAX_NAME, Cookie, Job, clean_name
+
+# The records (dataclasses) are imported where a job is parsed, not here: the native host reads
+# every request's action and id with this module, hello's too, and the browser waits for that
+# first answer each time it starts the helper. typing is left out for the same reason.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection
+    from typing import Any
+
+    from .records import Cookie, Job
 
 MAX_PIS = 5000
 
@@ -135,6 +142,7 @@ def check_cookie(name: str, value: str) -> None:
 
 def parse_cookies(holder: dict) -> tuple[Cookie, ...]:
     """The optional ``cookies`` list of a request (or of its ``job``), each cookie checked."""
+    from .records import Cookie
     cookies = []
     for raw in _field(holder, "cookies", list, required=False, default=[]):
         if not isinstance(raw, dict):
@@ -155,6 +163,7 @@ def parse_cookies(holder: dict) -> tuple[Cookie, ...]:
 
 def parse_job(action: str, message: dict) -> Job:
     """Validate a download/codes request into a Job."""
+    from .records import Job
     job = _field(message, "job", dict)
     etma_url = check_etma_url(_field(job, "etma_url", str))
     module = _field(job, "module", str).strip().upper()
@@ -208,6 +217,7 @@ def parse_job(action: str, message: dict) -> Job:
 def _names(job: dict, pis: Collection[str]) -> dict[str, str]:
     """The job's optional ``names``: PI -> the tutor's name for that student, every PI one of
     the job's, every name a string of at most MAX_NAME characters with no control characters."""
+    from .records import MAX_NAME, clean_name
     raw = _field(job, "names", dict, required=False, default={})
     names: dict[str, str] = {}
     for key, value in raw.items():

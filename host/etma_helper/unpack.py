@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import stat
 import zipfile
@@ -104,6 +105,7 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
         raise UnsafeZip("The downloaded file is not a valid zip.") from err
     written: list[FileEntry] = []
     taken: set[str] = set()
+    made: set[Path] = set()  # folders already created: one mkdir each, not one per file
     total = 0
     dest_root = dest.resolve()
     with source_file, archive:
@@ -134,7 +136,7 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
                 raise UnsafeZip(BOMB)
             digest, size = hashlib.sha256(), 0
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(target.parent, made)
                 source_file.consumed = 0
                 with archive.open(info) as source, open(target, "wb") as out:
                     # Count real bytes as they come: declared sizes in a zip can lie. Each
@@ -173,16 +175,33 @@ def unpack(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> list[
     return written
 
 
+def _make_folder(folder: Path, made: set[Path]) -> None:
+    """Create ``folder`` (and its parents) unless this call already did: a zip's files mostly
+    share a few folders, and each mkdir of an existing one is a failed system call."""
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+
+
 def move_into(staging: Path, folder: Path, relative_paths: list[str]) -> None:
     """Move unpacked files into the student's folder, each replacing its namesake atomically.
 
-    Files the tutor added to the folder themselves are left alone.
+    Files the tutor added to the folder themselves are left alone. When the student's folder
+    does not exist yet (a first download), the staging folder becomes it in one rename.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        try:
+            os.rename(staging, folder)
+            return
+        except OSError:
+            pass  # made meanwhile, or staging elsewhere: move file by file
+    made: set[Path] = set()
+    _make_folder(folder, made)
     for relative in relative_paths:
-        target = folder.joinpath(*relative.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = staging.joinpath(*relative.split("/"))
+        parts = relative.split("/")
+        target = folder.joinpath(*parts)
+        _make_folder(target.parent, made)
+        source = staging.joinpath(*parts)
         try:
             source.replace(target)
         except OSError:

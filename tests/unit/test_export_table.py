@@ -130,3 +130,46 @@ def test_a_table_from_an_earlier_version_is_read_and_rewritten(tmp_path):
     assert rows["A1111111"]["Status"] == "needs login"
     assert rows["B2222222"]["Files"] == "3" and rows["B2222222"]["Assignment"] == "TMA02"
     assert rows["C3333333"]["Name"] == "Ada"
+
+
+def test_an_earlier_table_with_a_byte_order_mark_blank_lines_and_a_repeated_column(tmp_path):
+    path = tmp_path / "confirmation_codes.csv"
+    path.write_text(
+        '\n"PI","Code","Code","Status"\n\n"A1111111","OLD1-CODE","other","done"\n\n',
+        encoding="utf-8-sig",  # a spreadsheet saving "CSV UTF-8" writes a byte order mark
+    )
+    write_codes_csv(path, [done("C3333333")], assignment="TMA02")
+    rows = {r["PI"]: r for r in rows_of(path)}
+    assert list(rows) == ["A1111111", "C3333333"]
+    assert rows["A1111111"]["Code"] == "OLD1-CODE"  # the first of the columns named twice
+    assert rows["A1111111"]["Status"] == "done" and rows["A1111111"]["Assignment"] == "TMA02"
+
+
+def test_an_earlier_row_short_of_fields_or_with_one_too_many_keeps_its_columns(tmp_path):
+    path = tmp_path / "confirmation_codes.csv"
+    with open(path, "w", newline="", encoding="utf-8") as table:
+        writer = csv.writer(table, quoting=csv.QUOTE_ALL)
+        writer.writerow(["PI", "Name", "Code"])
+        writer.writerow(["A1111111", "Ann"])
+        writer.writerow(["B2222222", "Bo", "BO22-CODE", "a stray field"])
+    write_codes_csv(path, [done("C3333333")], assignment="TMA02")
+    rows = {r["PI"]: r for r in rows_of(path)}
+    assert list(rows) == ["A1111111", "B2222222", "C3333333"]
+    assert (rows["A1111111"]["Name"], rows["A1111111"]["Code"]) == ("Ann", "")
+    assert (rows["B2222222"]["Name"], rows["B2222222"]["Code"]) == ("Bo", "BO22-CODE")
+
+
+def test_an_empty_earlier_table_is_replaced(tmp_path):
+    path = tmp_path / "confirmation_codes.csv"
+    path.write_text("", encoding="utf-8")
+    write_codes_csv(path, JOB, assignment="TMA02")
+    assert [r["PI"] for r in rows_of(path)] == [o.pi for o in JOB]
+
+
+def test_a_pi_twice_in_a_job_keeps_its_last_row_where_that_row_stands(tmp_path):
+    path = tmp_path / "confirmation_codes.csv"
+    first, second = done("A1111111", code="FIRS-T111"), done("A1111111", code="LAST-2222")
+    write_codes_csv(path, [first, done("B2222222"), second], assignment="TMA02")
+    rows = rows_of(path)
+    assert [r["PI"] for r in rows] == ["B2222222", "A1111111"]
+    assert rows[1]["Code"] == "LAST-2222"

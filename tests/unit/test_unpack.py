@@ -111,6 +111,27 @@ def test_move_into_keeps_the_tutors_own_files(tmp_path):
     assert (folder / "my_marking_notes.txt").read_text() == "mine"
 
 
+def test_move_into_a_new_folder_moves_every_file_and_leaves_staging_empty(tmp_path):
+    members = [("a.txt", b"1"), ("code/b.py", b"2"), ("x/y/z.md", b"3")]
+    archive = make_zip(tmp_path / "s.zip", members)
+    staging, folder = tmp_path / "stage" / "files", tmp_path / "module" / "P1234567"
+    folder.parent.mkdir()
+    files = unpack(archive, staging)
+    move_into(staging, folder, [f.path for f in files])
+    moved = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert moved == ["a.txt", "code/b.py", "x/y/z.md"]
+    assert (folder / "x" / "y" / "z.md").read_bytes() == b"3"
+    assert not staging.exists()
+
+
+def test_move_into_a_folder_whose_parent_is_missing_creates_it(tmp_path):
+    staging, folder = tmp_path / "staging", tmp_path / "new" / "module" / "P1234567"
+    (staging / "code").mkdir(parents=True)
+    (staging / "code" / "a.py").write_text("new")
+    move_into(staging, folder, ["code/a.py"])
+    assert (folder / "code" / "a.py").read_text() == "new"
+
+
 def test_a_file_and_a_folder_of_the_same_name_fail_with_a_reason(tmp_path):
     archive = make_zip(tmp_path / "clash.zip", [("a", b"file"), ("a/b.txt", b"inside")])
     with pytest.raises(UnsafeZip, match="clashes with another entry"):

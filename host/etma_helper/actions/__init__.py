@@ -8,13 +8,11 @@ handler's module on its first request.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ErrorCode, ProtocolError
 
 
-@dataclass
 class Reply:
     """An ok reply's data, and work to start once the reply is on its way.
 
@@ -23,9 +21,22 @@ class Reply:
     returns as the reply's data, or the ProtocolError it raises as an error reply.
     """
 
-    data: dict | None = None
-    then: Callable[[], None] | None = None
-    later: Callable[[], dict] | None = None
+    # A plain class, not a dataclass: hello answers with one, and importing dataclasses would
+    # add a tenth to the helper's start-up, which the browser waits for.
+    __slots__ = ("data", "then", "later")
+
+    def __init__(
+        self,
+        data: dict | None = None,
+        then: Callable[[], None] | None = None,
+        later: Callable[[], dict] | None = None,
+    ) -> None:
+        self.data = data
+        self.then = then
+        self.later = later
+
+    def __repr__(self) -> str:
+        return f"Reply(data={self.data!r}, then={self.then!r}, later={self.later!r})"
 
 
 def profile_unusable(err: ValueError, profile: Path | None) -> ProtocolError:

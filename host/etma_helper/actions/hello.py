@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import PROTOCOL_VERSION
-from ..config import Settings
+from ..app_dirs import config_path, download_root_in, read_settings_file
 from ..errors import ErrorCode, ProtocolError
 from . import Reply
 
@@ -18,11 +18,13 @@ def handle(host, message: dict) -> Reply:
             extension_protocol=protocol,
             helper_protocol=PROTOCOL_VERSION,
         )
-    settings = Settings.load()
+    # The folder alone, as Settings.load() reads it, without building the settings: the browser
+    # waits for this answer each time it starts the helper.
+    download_root = download_root_in(read_settings_file(config_path()))
     return Reply(
         {
             "protocol": PROTOCOL_VERSION,
-            "download_root": str(settings.download_root),
+            "download_root": str(download_root),
             "actions": list(host.actions),  # the host's handler table: what it answers
             "job_running": host.running_job_id,
         }
