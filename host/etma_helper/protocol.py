@@ -143,6 +143,7 @@ def check_cookie(name: str, value: str) -> None:
 def parse_cookies(holder: dict) -> tuple[Cookie, ...]:
     """The optional ``cookies`` list of a request (or of its ``job``), each cookie checked."""
     from .records import Cookie
+
     cookies = []
     for raw in _field(holder, "cookies", list, required=False, default=[]):
         if not isinstance(raw, dict):
@@ -161,27 +162,45 @@ def parse_cookies(holder: dict) -> tuple[Cookie, ...]:
     return tuple(cookies)
 
 
+def parse_module(raw: object) -> str:
+    """A request's ``module`` (such as ``tm351 ``), tidied to ``TM351``; INVALID_FIELD otherwise."""
+    module = raw.strip().upper() if isinstance(raw, str) else ""
+    if not MODULE_PATTERN.match(module):
+        shown = raw.strip()[:20] if isinstance(raw, str) else str(raw)[:20]
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"'{shown}' is not a module code (letters then digits, such as TM351).",
+            field="module",
+        )
+    return module
+
+
+def parse_assignment(raw: object) -> str:
+    """A request's ``assignment`` (``TMA 02``, ``tma02``) tidied to ``TMA02``; ``""`` for none
+    (absent or blank); INVALID_FIELD otherwise."""
+    if raw is None:
+        return ""
+    try:
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return normalise_assignment(raw)
+    except ValueError:
+        shown = raw.strip()[:20] if isinstance(raw, str) else str(raw)[:20]
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"'{shown}' is not an assignment (such as TMA02).",
+            field="assignment",
+        ) from None
+
+
 def parse_job(action: str, message: dict) -> Job:
     """Validate a download/codes request into a Job."""
     from .records import Job
+
     job = _field(message, "job", dict)
     etma_url = check_etma_url(_field(job, "etma_url", str))
-    module = _field(job, "module", str).strip().upper()
-    if not MODULE_PATTERN.match(module):
-        raise ProtocolError(
-            ErrorCode.INVALID_FIELD,
-            f"'{module[:20]}' is not a module code (letters then digits, such as TM351).",
-            field="module",
-        )
-    raw_assignment = _field(job, "assignment", str, required=False, default="")
-    try:
-        assignment = normalise_assignment(raw_assignment)
-    except ValueError:
-        raise ProtocolError(
-            ErrorCode.INVALID_FIELD,
-            f"'{raw_assignment.strip()[:20]}' is not an assignment (such as TMA02).",
-            field="assignment",
-        ) from None
+    module = parse_module(_field(job, "module", str))
+    assignment = parse_assignment(_field(job, "assignment", str, required=False, default=""))
     raw_pis = _field(job, "pis", list)
     if not raw_pis or len(raw_pis) > MAX_PIS:
         raise ProtocolError(
@@ -218,6 +237,7 @@ def _names(job: dict, pis: Collection[str]) -> dict[str, str]:
     """The job's optional ``names``: PI -> the tutor's name for that student, every PI one of
     the job's, every name a string of at most MAX_NAME characters with no control characters."""
     from .records import MAX_NAME, clean_name
+
     raw = _field(job, "names", dict, required=False, default={})
     names: dict[str, str] = {}
     for key, value in raw.items():

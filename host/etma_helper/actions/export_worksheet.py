@@ -28,7 +28,7 @@ from ..batch import CODES_CSV, job_folder
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..marks_file import MarksFileError, read_table
-from ..protocol import MODULE_PATTERN, normalise_assignment, normalise_pi
+from ..protocol import normalise_pi, parse_assignment, parse_module
 from ..third_marking import Rule, StudentMarks
 from ..worksheet import WORKSHEET_NAME, WorksheetError, read_codes, write_worksheet
 from . import Reply
@@ -54,27 +54,6 @@ PROBLEMS_NAMED = 5
 
 def _invalid(field: str, message: str) -> ProtocolError:
     return ProtocolError(ErrorCode.INVALID_FIELD, message, field=field)
-
-
-def _module(message: dict) -> str:
-    module = message.get("module")
-    if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
-        raise _invalid(
-            "module", "'module' must be a module code (letters then digits, such as TM351)."
-        )
-    return module.strip().upper()
-
-
-def _assignment(message: dict) -> str:
-    assignment = message.get("assignment")
-    if assignment is None:
-        return ""
-    try:
-        if not isinstance(assignment, str):
-            raise ValueError(assignment)
-        return normalise_assignment(assignment)
-    except ValueError:
-        raise _invalid("assignment", "'assignment' is not an assignment (such as TMA02).") from None
 
 
 def _chosen(message: dict, students: list[StudentMarks]) -> tuple[set[str] | None, bool]:
@@ -241,8 +220,8 @@ def _write_alone(
 
 
 def handle(host, message: dict) -> Reply:
-    module = _module(message)
-    assignment = _assignment(message)
+    module = parse_module(message.get("module"))
+    assignment = parse_assignment(message.get("assignment"))
     students, rule = marks_and_rule(message)
     which = _chosen(message, students)
     # Writing a workbook for many students takes a moment: off the read loop, so hello and

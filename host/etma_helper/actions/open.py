@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
-from ..protocol import MODULE_PATTERN, normalise_assignment, normalise_pi
+from ..protocol import normalise_pi, parse_assignment, parse_module
 from . import Reply
 
 CODES_TABLES = ("confirmation_codes.xlsx", "confirmation_codes.csv")
@@ -34,22 +34,9 @@ def _newest_codes_table(folder: Path) -> Path:
 def _target(what: object, module: object, assignment: object = None, pi: object = None) -> Path:
     root = Settings.load().download_root
     if module is not None:
-        if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
-            raise ProtocolError(
-                ErrorCode.INVALID_FIELD, "'module' is not a module code.", field="module"
-            )
-        root = root / module.strip().upper()
+        root = root / parse_module(module)
         if assignment:
-            try:
-                if not isinstance(assignment, str):
-                    raise ValueError(assignment)
-                root = root / normalise_assignment(assignment)
-            except ValueError:
-                raise ProtocolError(
-                    ErrorCode.INVALID_FIELD,
-                    "'assignment' is not an assignment (such as TMA02).",
-                    field="assignment",
-                ) from None
+            root = root / parse_assignment(assignment)
     if what == "folder":
         if pi is None:
             return root

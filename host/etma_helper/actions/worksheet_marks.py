@@ -25,7 +25,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..marks_file import MarksFileError, shown_number
-from ..protocol import MODULE_PATTERN, normalise_assignment
+from ..protocol import parse_assignment, parse_module
 from ..worksheet import WORKSHEET_NAME, ThirdMarks, WorksheetError, read_codes, read_worksheet
 from . import Reply
 from .flags import marks_of
@@ -39,26 +39,6 @@ MAX_CODE = 40
 CODES_TABLES = ("confirmation_codes.xlsx", "confirmation_codes.csv")
 #: Bytes of students one reply carries at most: well inside a frame (framing.MAX_OUTGOING).
 PART_BYTES = 600_000
-
-
-def _module_and_assignment(message: dict) -> tuple[str, str]:
-    module = message.get("module")
-    if not isinstance(module, str) or not MODULE_PATTERN.match(module.strip()):
-        raise ProtocolError(
-            ErrorCode.INVALID_FIELD, "'module' is not a module code.", field="module"
-        )
-    assignment = message.get("assignment") or ""
-    try:
-        if not isinstance(assignment, str):
-            raise ValueError(assignment)
-        assignment = normalise_assignment(assignment)
-    except ValueError:
-        raise ProtocolError(
-            ErrorCode.INVALID_FIELD,
-            "'assignment' is not an assignment (such as TMA02).",
-            field="assignment",
-        ) from None
-    return module.strip().upper(), assignment
 
 
 def worksheet_path(folder: Path) -> Path:
@@ -152,7 +132,8 @@ def _part(answers: list[dict], start: int) -> tuple[list[dict], int | None]:
 
 
 def handle(host, message: dict) -> Reply:
-    module, assignment = _module_and_assignment(message)
+    module = parse_module(message.get("module"))
+    assignment = parse_assignment(message.get("assignment") or "")
     start = _start(message)
     students = marks_of(message)
     folder = Settings.load().download_root / module
