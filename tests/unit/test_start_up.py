@@ -115,3 +115,22 @@ def test_set_up_runs_after_hello_is_answered_and_before_any_other_request(monkey
         lambda: events.append("set up"),
     )
     assert events == ["set up", "handled jobs", "handled jobs"]  # once, before the first
+
+
+def test_after_the_first_answer_the_job_machinery_loads_in_the_background():
+    code = (
+        "import sys\n"
+        "from etma_helper import native_host\n"
+        "assert 'requests' not in sys.modules and 'bs4' not in sys.modules\n"
+        "thread = native_host.warm_up_jobs()\n"
+        "thread.join(60)\n"
+        "wanted = ('requests', 'bs4', 'etma_helper.batch',\n"
+        "          'etma_helper.actions.download_and_codes')\n"
+        "print(' '.join(m for m in wanted if m not in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "host")}
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, env=env
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == []
