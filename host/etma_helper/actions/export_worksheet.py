@@ -156,55 +156,45 @@ def _write(
     module: str,
     assignment: str,
 ) -> dict:
-    """Write the worksheet (one export at a time: two would write the same files) and say what
-    was written."""
+    """Write the worksheet and say what was written; one export at a time, since two would
+    write the same files."""
     with _WRITING:
-        return _write_alone(host, students, rule, which, module, assignment)
-
-
-def _write_alone(
-    host,
-    students: list[StudentMarks],
-    rule: Rule,
-    which: tuple[set[str] | None, bool],
-    module: str,
-    assignment: str,
-) -> dict:
-    chosen, include_all = which
-    settings = Settings.load()
-    folder = job_folder(settings, module)  # error 8 when it cannot be made or written to
-    path = folder / WORKSHEET_NAME
-    _refuse_when_open(path)
-    codes, note = _known_codes(host, settings.download_root, module, assignment)
-    try:
-        written = write_worksheet(
-            path, students, rule, codes=codes, include_all=include_all, chosen=chosen
-        )
-    except WorksheetError as err:
-        problems = "; ".join(str(p) for p in err.problems[:PROBLEMS_NAMED])
-        more = len(err.problems) - PROBLEMS_NAMED
-        problems += f"; and {more} more" if more > 0 else ""
-        raise ProtocolError(
-            ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
-            f"The worksheet was not written: what was typed into {err.path} cannot be kept "
-            f"({problems}). It is left as it is.",
-            folder=str(folder),
-        ) from None
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
+        chosen, include_all = which
+        settings = Settings.load()
+        folder = job_folder(settings, module)  # error 8 when it cannot be made or written to
+        path = folder / WORKSHEET_NAME
+        _refuse_when_open(path)
+        codes, note = _known_codes(host, settings.download_root, module, assignment)
+        try:
+            written = write_worksheet(
+                path, students, rule, codes=codes, include_all=include_all, chosen=chosen
+            )
+        except WorksheetError as err:
+            problems = "; ".join(str(p) for p in err.problems[:PROBLEMS_NAMED])
+            more = len(err.problems) - PROBLEMS_NAMED
+            problems += f"; and {more} more" if more > 0 else ""
             raise ProtocolError(
-                ErrorCode.DISK_FULL,
-                f"The disk holding {folder} is full, so the worksheet was not written. Free "
-                "some space, then export again; the earlier worksheet is as it was.",
+                ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
+                f"The worksheet was not written: what was typed into {err.path} cannot be kept "
+                f"({problems}). It is left as it is.",
                 folder=str(folder),
             ) from None
-        raise ProtocolError(
-            ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
-            f"The worksheet could not be written in {folder} ({err.strerror or err}). If "
-            f"{WORKSHEET_NAME} is open in a spreadsheet program, save and close it; otherwise "
-            "check that the folder can be written to. Then export again: nothing typed is lost.",
-            folder=str(folder),
-        ) from None
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise ProtocolError(
+                    ErrorCode.DISK_FULL,
+                    f"The disk holding {folder} is full, so the worksheet was not written. Free "
+                    "some space, then export again; the earlier worksheet is as it was.",
+                    folder=str(folder),
+                ) from None
+            raise ProtocolError(
+                ErrorCode.DOWNLOAD_ROOT_UNUSABLE,
+                f"The worksheet could not be written in {folder} ({err.strerror or err}). If "
+                f"{WORKSHEET_NAME} is open in a spreadsheet program, save and close it; "
+                "otherwise check that the folder can be written to. Then export again: nothing "
+                "typed is lost.",
+                folder=str(folder),
+            ) from None
     missing = _without_code(written.csv)
     return {
         "path": str(written.xlsx),
