@@ -307,10 +307,11 @@ class BrowserSession(ABC):
 
     # --- The OSCAR allocation page -----------------------------------------------------------
 
-    def open_allocation(self, sites) -> None:
-        """Open the practice OSCAR work-allocation page; wait for the toolbar, the rows'
-        checkboxes and the page's start-up (the last job's results shown)."""
-        self.navigate(sites.allocation_url)
+    def open_allocation(self, sites, query: str = "") -> None:
+        """Open the practice OSCAR work-allocation page (``query`` added to its address, such as
+        ``&form=page``); wait for the toolbar, the rows' checkboxes and the page's start-up (the
+        last job's results shown)."""
+        self.navigate(sites.allocation_url + query)
         self.wait_for_toolbar()
         self.wait(lambda: self.count(CHECKBOX), "the rows' checkboxes")
         # The last job's results and any students carried from the marks page arrive just after

@@ -238,8 +238,7 @@ def test_a_page_wide_form_sends_each_students_own_button(browser, sites, cohort,
     """An ASP.NET-style page, one form around the table: each student is sent with their own
     row's button, so OSCAR unlocks them and no one else, and the other fields stay."""
     chosen, typed = locked[1:3], locked[0]
-    browser.navigate(sites.allocation_url + "&form=page")
-    browser.wait_for_toolbar()
+    browser.open_allocation(sites, "&form=page")
     get_codes(browser, chosen)
     type_into(browser, typed.pi, "MY-OWN")  # the first row: the one a wrong button would send
     open_panel(browser)
