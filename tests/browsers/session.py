@@ -295,8 +295,22 @@ class BrowserSession(ABC):
         self.fill("#etma-url", address)
         self.click("#settings button[type=submit]")
         self.wait_for_text("#status", "Saved")
-        self.open_options()
-        self.wait(lambda: self.value("#etma-url") == address, f"the saved address {address}")
+        # Read back from a freshly loaded page. Once, under CI load, a Firefox page did not show
+        # the saved address within 20 s (cause not found): one more load is allowed, and a
+        # failure says what the page shows.
+        for attempt in (1, 2):
+            self.open_options()
+            try:
+                self.wait(
+                    lambda: self.value("#etma-url") == address,
+                    f"the saved address {address}",
+                    timeout=10 * attempt,
+                )
+                return
+            except TimeoutError as error:
+                shown = self.value("#etma-url")
+                if attempt == 2:
+                    raise TimeoutError(f"{error}\nthe options page shows {shown!r}") from None
 
     def save_helper_settings(self, selector: str, text: str) -> None:
         """Write ``text`` in one of the helper's settings on the options page and save them."""
