@@ -331,6 +331,16 @@ def _csv_text(value: object) -> str:
     return str(value)
 
 
+def filled_in(path: Path) -> Path | None:
+    """The copy of the worksheet ``path`` (.xlsx) the tutor saved last: writing the worksheet
+    gives it and its .csv copy one time, so the .xlsx unless the .csv was saved since; None
+    when neither is there."""
+    files = [source for source in (path, path.with_suffix(".csv")) if source.exists()]
+    if not files:
+        return None
+    return max(files, key=lambda file: (file.stat().st_mtime_ns, file == path))
+
+
 def _typed_earlier(path: Path, questions: Sequence[str]) -> dict[str, dict[str, object]]:
     """What the tutor typed into an earlier worksheet: third marks and comments by PI, as typed
     (numbers stay numbers, text stays text; a mark typed into the .csv as the number it is).
@@ -342,10 +352,9 @@ def _typed_earlier(path: Path, questions: Sequence[str]) -> dict[str, dict[str, 
     be read, is no worksheet (no PI column), or holds typed values that could not be kept: on a
     row without a usable PI, twice for one PI, or for a question the marks no longer have.
     """
-    files = [source for source in (path, path.with_suffix(".csv")) if source.exists()]
-    if not files:
+    source = filled_in(path)
+    if source is None:
         return {}
-    source = max(files, key=lambda file: (file.stat().st_mtime_ns, file == path))
     return {
         pi: {name: _typed_number(name, value) for name, value in values.items()}
         for pi, values in _typed_in(source, questions).items()

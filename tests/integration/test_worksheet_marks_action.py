@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -193,6 +194,39 @@ def test_the_csv_copy_is_read_when_only_it_exists_and_codes_table_fills_a_missin
     [student] = reply["data"]["students"]
     assert reply["data"]["worksheet"] == str(copy)
     assert (student["pi"], student["comment"], student["code"]) == (pi, "from the csv", "ABCD-1234")
+
+
+def test_the_csv_copy_saved_after_the_workbook_is_the_one_read(
+    host, cohort, students, module_folder
+):
+    """A tutor who typed into the .csv copy, with the .xlsx still beside it, gets what they typed
+    (as an export keeps it), not the older workbook's blanks."""
+    path = write_filled(module_folder, students, cohort, {})
+    pi = flagged(path)[0]
+    copy = path.with_suffix(".csv")
+    with copy.open(newline="", encoding="utf-8") as data:
+        rows = list(csv.DictReader(data))
+    for row in rows:
+        if row["PI"] == pi:
+            row.update({third_column(q): "3" for q in QUESTIONS})
+            row[COMMENT] = "typed into the copy"
+    with copy.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    later = path.stat().st_mtime_ns + 2_000_000_000
+    os.utime(copy, ns=(later, later))
+    reply = ask(host, cohort)
+    assert reply["status"] == "ok", reply
+    assert reply["data"]["worksheet"] == str(copy)
+    [student] = reply["data"]["students"]
+    assert (student["pi"], student["comment"]) == (pi, "typed into the copy")
+
+    # Saved in the workbook afterwards: the workbook is read again.
+    os.utime(path, ns=(later + 1_000_000_000, later + 1_000_000_000))
+    again = ask(host, cohort)
+    assert again["status"] == "ok" and again["data"]["worksheet"] == str(path)
+    assert again["data"]["students"] == []
 
 
 @pytest.mark.parametrize(

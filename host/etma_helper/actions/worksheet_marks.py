@@ -1,13 +1,13 @@
 """``worksheet_marks``: the third marks a tutor typed into the module's worksheet, for "Fill marks".
 
 The marks page sends its module, assignment and marks (the rows of a ``flags`` request); the
-helper reads ``<download root>/<module>/third_marking.xlsx`` (its ``.csv`` copy when only that
-exists: the path never comes from the page), checks every row against those marks
-(``worksheet.read_worksheet``: a PI on this page, every mark a number within its maximum, no
-formulas, a comment OSCAR can take) and answers, per student who has third marks typed, the
-marks by question, the comment, and the row's name and confirmation code. A student whose row
-has no code gets the one in the assignment's codes table, when there is one. Any problem in the
-worksheet is reported with its row, and then no student is answered for.
+helper reads ``<download root>/<module>/third_marking.xlsx``, or its ``.csv`` copy when only that
+exists or the tutor saved it since (the path never comes from the page). It checks every row
+against those marks (``worksheet.read_worksheet``: a PI on this page, every mark a number within
+its maximum, no formulas, a comment OSCAR can take) and answers, per student who has third marks
+typed, the marks by question, the comment, and the row's name and confirmation code. A student
+whose row has no code gets the one in the assignment's codes table, when there is one. Any
+problem in the worksheet is reported with its row, and then no student is answered for.
 
 Comments of up to 2,000 characters for hundreds of students outgrow one message, so the answer
 comes in parts sized by bytes: the request's ``start`` says where a part begins, the reply's
@@ -26,7 +26,14 @@ from ..config import Settings
 from ..errors import ErrorCode, ProtocolError
 from ..marks_file import MarksFileError, shown_number
 from ..protocol import parse_assignment, parse_module
-from ..worksheet import WORKSHEET_NAME, ThirdMarks, WorksheetError, read_codes, read_worksheet
+from ..worksheet import (
+    WORKSHEET_NAME,
+    ThirdMarks,
+    WorksheetError,
+    filled_in,
+    read_codes,
+    read_worksheet,
+)
 from . import Reply
 from .flags import marks_of
 
@@ -42,14 +49,14 @@ PART_BYTES = 600_000
 
 
 def worksheet_path(folder: Path) -> Path:
-    """The module's worksheet: its .xlsx, or the .csv copy when only that exists; raises
-    NOT_FOUND, saying where it looked, when there is neither."""
+    """The module's worksheet as the tutor saved it last: its .xlsx, or the .csv copy when only
+    that exists or it was saved since (as an export reads it); raises NOT_FOUND, saying where it
+    looked, when there is neither."""
     xlsx = folder / WORKSHEET_NAME
     csv = xlsx.with_suffix(".csv")
-    if xlsx.is_file():
-        return xlsx
-    if csv.is_file():
-        return csv
+    found = filled_in(xlsx)
+    if found is not None:
+        return found
     raise ProtocolError(
         ErrorCode.NOT_FOUND,
         f"There is no marks worksheet at {xlsx} (nor {csv.name} beside it). Press Export marks "
