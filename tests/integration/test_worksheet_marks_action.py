@@ -169,6 +169,19 @@ def test_no_worksheet_says_where_it_looked_and_to_export_first(host, cohort, mod
     assert reply["params"]["path"] == str(module_folder / "third_marking.xlsx")
 
 
+def type_into_copy(copy: Path, pi: str, typed: dict[str, str]) -> None:
+    """Type ``typed`` (column → text) into ``pi``'s row of the worksheet's .csv copy."""
+    with copy.open(newline="", encoding="utf-8") as data:
+        rows = list(csv.DictReader(data))
+    for row in rows:
+        if row["PI"] == pi:
+            row.update(typed)
+    with copy.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def test_the_csv_copy_is_read_when_only_it_exists_and_codes_table_fills_a_missing_code(
     host, cohort, students, module_folder
 ):
@@ -176,16 +189,15 @@ def test_the_csv_copy_is_read_when_only_it_exists_and_codes_table_fills_a_missin
     pi = flagged(path)[0]
     path.unlink()
     copy = path.with_suffix(".csv")
-    with copy.open(newline="", encoding="utf-8") as data:
-        rows = list(csv.DictReader(data))
-    for row in rows:
-        if row["PI"] == pi:
-            row.update({third_column(q): "2" for q in QUESTIONS})
-            row.update({COMMENT: "from the csv", "Confirmation code": ""})
-    with copy.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    type_into_copy(
+        copy,
+        pi,
+        {
+            **dict.fromkeys(map(third_column, QUESTIONS), "2"),
+            COMMENT: "from the csv",
+            "Confirmation code": "",
+        },
+    )
     codes = module_folder / "TMA02" / "confirmation_codes.csv"
     codes.parent.mkdir()
     codes.write_text(f"PI,Name,Code\n{pi},Someone,ABCD-1234\n", encoding="utf-8")
@@ -204,16 +216,11 @@ def test_the_csv_copy_saved_after_the_workbook_is_the_one_read(
     path = write_filled(module_folder, students, cohort, {})
     pi = flagged(path)[0]
     copy = path.with_suffix(".csv")
-    with copy.open(newline="", encoding="utf-8") as data:
-        rows = list(csv.DictReader(data))
-    for row in rows:
-        if row["PI"] == pi:
-            row.update({third_column(q): "3" for q in QUESTIONS})
-            row[COMMENT] = "typed into the copy"
-    with copy.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    type_into_copy(
+        copy,
+        pi,
+        {**dict.fromkeys(map(third_column, QUESTIONS), "3"), COMMENT: "typed into the copy"},
+    )
     later = path.stat().st_mtime_ns + 2_000_000_000
     os.utime(copy, ns=(later, later))
     reply = ask(host, cohort)
