@@ -17,11 +17,12 @@ import errno
 import hashlib
 import logging
 import os
+import queue
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from .etma_session import (
     DownloadedZip,
     EtmaSession,
     Limits,
+    PageReader,
     SessionExpired,
     StudentFailed,
     TransferCut,
@@ -51,6 +53,11 @@ STAGING = ".etma-partial"
 CODES_CSV = "confirmation_codes.csv"
 DOWNLOAD_ATTEMPTS = 3
 UNPACKERS = 2
+#: Workers beyond the job's connections: while every connection carries a request, these read a
+#: page that has arrived or start the next student, so no connection waits for the CPU. A job
+#: with one connection has none: it stays one student at a time, in order, as a tutor who
+#: chose one at a time expects.
+READERS = 2
 NEEDS_LOGIN = "Your eTMA session has ended: log in to eTMA in the browser, then run this again."
 #: Free space a job leaves on the disk: below it, the job stops before writing more.
 MIN_FREE_BYTES = 256 * 1024 * 1024
@@ -113,7 +120,11 @@ def job_folder(settings: Settings, module: str, assignment: str = "") -> Path:
 
 
 class BatchRunner:
-    """Fetches one job's students with a bounded number of workers, recording each outcome."""
+    """Fetches one job's students with a bounded number of workers, recording each outcome.
+
+    The job's concurrency bounds its connections to eTMA, and so its requests in flight: each
+    worker borrows a connection for one request and gives it back before reading the answer.
+    """
 
     def __init__(
         self,
@@ -149,8 +160,10 @@ class BatchRunner:
         self._how: Counter[str] = Counter()
         self._copied_from: set[str] = set()
         self._how_lock = threading.Lock()
-        self._local = threading.local()
+        self._reader = PageReader(self.profile, job.cookies)
+        self._earlier: dict[str, Outcome] = {}  # each student's last download, read at the start
         self._sessions: list[EtmaSession] = []
+        self._idle: queue.SimpleQueue[EtmaSession] = queue.SimpleQueue()
         self._sessions_lock = threading.Lock()
         self._search_form = None
         self._form_lock = threading.Lock()
@@ -164,41 +177,67 @@ class BatchRunner:
             for session in self._sessions:
                 session.abort()
 
-    def _session(self) -> EtmaSession:
-        session = getattr(self._local, "session", None)
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[EtmaSession]:
+        """One of the job's sessions (each one connection) for one request, then back.
+
+        At most ``concurrency`` sessions exist: a worker waits for one to come back when all
+        are busy, so eTMA never has more requests from this job in flight than that.
+        """
+        fresh = False
+        with self._sessions_lock:
+            try:
+                session = self._idle.get_nowait()
+            except queue.Empty:
+                session = None
+                if len(self._sessions) < self.settings.concurrency:
+                    session, fresh = self._new_session(), True
         if session is None:
-            session = EtmaSession(
-                self.job.etma_url,
-                self.job.cookies,
-                profile=self.profile,
-                limits=Limits.from_settings(self.settings),
-            )
-            with self._sessions_lock:
-                self._sessions.append(session)
-                self._open_sessions.enter_context(session)  # closed when run() ends
-            if self.cancelled.is_set():  # a cancel that came before this session was listed
-                session.abort()
-            # The search form is the same for every student: one worker reads it, all use it.
-            with self._form_lock:
-                if self._search_form is None:
-                    if self.login_lost.is_set():  # the worker before found the session ended
-                        raise SessionExpired("eTMA's session ended while reading its search page.")
-                    self._search_form = session.search_form()
-            session.use_search_form(self._search_form)
-            self._local.session = session
+            session = self._idle.get()  # every borrower gives its session back (below)
+        try:
+            if fresh:
+                self._use_search_form(session)
+            yield session
+        finally:
+            self._idle.put(session)
+
+    def _new_session(self) -> EtmaSession:
+        """A new session for the job, closed when run() ends (called under _sessions_lock)."""
+        session = EtmaSession(
+            self.job.etma_url,
+            self.job.cookies,
+            profile=self.profile,
+            limits=Limits.from_settings(self.settings),
+        )
+        self._sessions.append(session)
+        self._open_sessions.enter_context(session)
+        if self.cancelled.is_set():  # a cancel that came before this session was listed
+            session.abort()
         return session
+
+    def _use_search_form(self, session: EtmaSession) -> None:
+        """The search form is the same for every student: one session reads it, all use it."""
+        with self._form_lock:
+            if self._search_form is None:
+                if self.login_lost.is_set():  # the session before found the tutor signed out
+                    raise SessionExpired("eTMA's session ended while reading its search page.")
+                self._search_form = session.search_form()
+        session.use_search_form(self._search_form)
 
     def run(self) -> JobSummary:
         """Fetch every student; return the summary once all have a final state.
 
-        Workers only talk to eTMA; each finished download is unpacked by a separate pool, so the
-        connections never sit idle while files are written.
+        Workers borrow one of the job's connections for each request and give it back before
+        reading the answer, and each finished download is unpacked by a separate pool: the
+        connections never sit idle while pages are read or files written.
         """
         started = time.monotonic()
         job = self.job
         self.ledger.start_job(
             self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
         )
+        if job.action == "download" and not job.force:
+            self._earlier = self.ledger.last_downloads(job.module, job.assignment)
         # One look at the address first: a wrong one stops the job now, every student left
         # unfinished, instead of failing them one by one.
         check = self._check_address()
@@ -209,7 +248,8 @@ class BatchRunner:
             self.login_lost.set()
         elif check.search_form is not None:
             self._search_form = check.search_form
-        workers = min(self.settings.concurrency, len(job.pis))
+        connections = self.settings.concurrency
+        workers = min(connections + (READERS if connections > 1 else 0), len(job.pis))
         # The codes table's workbook library takes a noticeable moment of CPU to import. Done at
         # the start it would hold the GIL while every worker parses pages; it starts instead
         # when the last students are being fetched, while the workers wait on eTMA's answers.
@@ -336,9 +376,7 @@ class BatchRunner:
         folders named the assignment) are copied here when they are still intact (same size and
         checksum); otherwise the student is fetched again. None means: fetch.
         """
-        if self.job.action != "download" or self.job.force:
-            return None
-        earlier = self.ledger.last_download(self.job.module, self.job.assignment, pi)
+        earlier = self._earlier.get(pi)  # none for a codes job, or one that fetches again
         if earlier is None or earlier.folder is None:
             return None
         target = self.folder / pi
@@ -412,8 +450,9 @@ class BatchRunner:
 
     def _fetch(self, pi: str) -> Outcome | tuple[str, DownloadedZip]:
         """Read the student's page and download their zip: a final outcome, or (code, zip)."""
-        session = self._session()
-        page = session.student_page(self.job.module, pi)
+        with self._connection() as session:
+            fetched = session.fetch_student_page(self.job.module, pi)
+        page = self._reader.student_page(fetched)
         self._facts[pi] = _PageFacts(page.name or "", page.submitted or "", page.late)
         if page.nothing_submitted:
             return Outcome(
@@ -453,9 +492,10 @@ class BatchRunner:
             if self.cancelled.is_set():
                 raise Cancelled()
             try:
-                return code, session.download_zip(
-                    page.download, staging / "script.zip", self.cancelled
-                )
+                with self._connection() as session:
+                    return code, session.download_zip(
+                        page.download, staging / "script.zip", self.cancelled
+                    )
             except TransferCut:
                 if attempt == DOWNLOAD_ATTEMPTS or self.cancelled.is_set():
                     shutil.rmtree(staging, ignore_errors=True)

@@ -549,6 +549,62 @@ def _use_environment_once(http: requests.Session, url: str) -> None:
     http.trust_env = False
 
 
+@dataclass(frozen=True)
+class FetchedPage:
+    """A page as eTMA sent it: its bytes, final address and the charset its header named."""
+
+    body: bytes
+    url: str
+    charset: str | None
+
+
+class PageReader:
+    """Reads the pages a session fetched: parsing, the login check, and keeping the session's
+    own values out of what a page says.
+
+    It only reads what it was made with, so a job's workers read pages with it while the
+    session's connection carries other requests.
+    """
+
+    def __init__(self, profile: SiteProfile, cookies: tuple[Cookie, ...]) -> None:
+        self.profile = profile
+        # Session values a hostile or careless page might echo back; never let them travel on.
+        self._secrets = tuple(c.value.casefold() for c in cookies if len(c.value) >= 6)
+
+    def parse(self, fetched: FetchedPage) -> BeautifulSoup:
+        """The page, parsed; a login page ends the session (:class:`SessionExpired`)."""
+        # Parse the bytes, not response.text: requests assumes Latin-1 when the header names no
+        # charset, while the page's own meta tag may say otherwise.
+        soup = etma_pages.parse(fetched.body, fetched.charset)
+        if etma_pages.looks_like_login(soup, self.profile, fetched.url):
+            raise SessionExpired("eTMA showed its login page.")
+        return soup
+
+    def student_page(self, fetched: FetchedPage) -> etma_pages.StudentPage:
+        """What a fetched student page says, with nothing that quotes the session's cookies."""
+        page = etma_pages.read_student_page(self.parse(fetched), fetched.url, self.profile)
+        if self.holds_secret(page.code or "") or self.holds_secret(page.code_text):
+            # A page that echoes the session is not believed in anything else it says either.
+            page = dataclasses.replace(
+                page,
+                code=None,
+                problem=ECHOED_SECRET,
+                nothing_submitted=False,
+                name=None,
+                code_text="",
+            )
+        if page.problem and self.holds_secret(page.problem):
+            page = dataclasses.replace(page, problem=ECHOED_SECRET)
+        if page.name and self.holds_secret(page.name):
+            page = dataclasses.replace(page, name=None)
+        return page
+
+    def holds_secret(self, text: str) -> bool:
+        """True if ``text`` (from eTMA's page, bound for reasons and tables) quotes a cookie."""
+        folded = text.casefold()
+        return any(secret in folded for secret in self._secrets)
+
+
 class EtmaSession:
     """Talks to eTMA as the tutor, with the cookies their browser holds.
 
@@ -591,8 +647,8 @@ class EtmaSession:
                     secure=cookie.secure,
                 )
             )
-        # Session values a hostile or careless page might echo back; never let them travel on.
-        self._secrets = tuple(c.value.casefold() for c in cookies if len(c.value) >= 6)
+        #: reads what this session fetches; it holds no connection, so any thread may use it
+        self.reader = PageReader(self.profile, cookies)
         retry = Retry(
             total=retries,
             connect=retries,
@@ -699,7 +755,14 @@ class EtmaSession:
     def _page(
         self, method: str, url: str, data=None, *, what: str = "this student's page"
     ) -> tuple[BeautifulSoup, str]:
-        """The parsed page and its final address; a login page ends the session.
+        """The parsed page and its final address; a login page ends the session."""
+        fetched = self._fetch_page(method, url, data, what=what)
+        return self.reader.parse(fetched), fetched.url
+
+    def _fetch_page(
+        self, method: str, url: str, data=None, *, what: str = "this student's page"
+    ) -> FetchedPage:
+        """A page's bytes and final address, as eTMA sent them, not yet read.
 
         ``what`` names the page in reasons: the whole request must end within the page deadline
         and the page hold at most the page byte cap.
@@ -712,12 +775,7 @@ class EtmaSession:
                 body = self._read_page(response, what)
             finally:
                 response.close()
-        # Parse the bytes, not response.text: requests assumes Latin-1 when the header names no
-        # charset, while the page's own meta tag may say otherwise.
-        soup = etma_pages.parse(body, _header_charset(response))
-        if etma_pages.looks_like_login(soup, self.profile, response.url):
-            raise SessionExpired("eTMA showed its login page.")
-        return soup, response.url
+        return FetchedPage(body, response.url, _header_charset(response))
 
     def _read_page(self, response: requests.Response, what: str) -> bytes:
         """The page's bytes, read as they stream and refused past the page byte cap."""
@@ -774,34 +832,19 @@ class EtmaSession:
 
     def student_page(self, module: str, pi: str) -> etma_pages.StudentPage:
         """Submit the search form for one student and read the page it returns."""
+        return self.reader.student_page(self.fetch_student_page(module, pi))
+
+    def fetch_student_page(self, module: str, pi: str) -> FetchedPage:
+        """Submit the search form for one student: the answer, not yet read.
+
+        Only this part needs the session's connection; :attr:`reader` reads the answer.
+        """
         search = self.search_form()
         payload = search.form.payload(**{search.module_field: module, search.pi_field: pi})
         if search.form.method == "post":
-            soup, url = self._page("POST", search.form.action, data=payload)
-        else:
-            request = requests.Request("GET", search.form.action, params=payload).prepare()
-            soup, url = self._page("GET", request.url)
-        page = etma_pages.read_student_page(soup, url, self.profile)
-        if self._holds_secret(page.code or "") or self._holds_secret(page.code_text):
-            # A page that echoes the session is not believed in anything else it says either.
-            page = dataclasses.replace(
-                page,
-                code=None,
-                problem=ECHOED_SECRET,
-                nothing_submitted=False,
-                name=None,
-                code_text="",
-            )
-        if page.problem and self._holds_secret(page.problem):
-            page = dataclasses.replace(page, problem=ECHOED_SECRET)
-        if page.name and self._holds_secret(page.name):
-            page = dataclasses.replace(page, name=None)
-        return page
-
-    def _holds_secret(self, text: str) -> bool:
-        """True if ``text`` (from eTMA's page, bound for reasons and tables) quotes a cookie."""
-        folded = text.casefold()
-        return any(secret in folded for secret in self._secrets)
+            return self._fetch_page("POST", search.form.action, data=payload)
+        request = requests.Request("GET", search.form.action, params=payload).prepare()
+        return self._fetch_page("GET", request.url)
 
     def download_zip(
         self, form: etma_pages.Form, zip_path: Path, cancelled: threading.Event
@@ -849,7 +892,7 @@ class EtmaSession:
                 part_path.unlink(missing_ok=True)
             raise
         name = server_filename(response.headers.get("Content-Disposition", ""))
-        if self._holds_secret(name):
+        if self.reader.holds_secret(name):
             name = ""  # a name quoting the session cookie must go nowhere (ledger, messages)
         return DownloadedZip(zip_path, name, size, digest)
 

@@ -158,24 +158,24 @@ class Ledger:
             "UPDATE jobs SET finished = ?, outcome = ? WHERE id = ?", (time.time(), outcome, job_id)
         )
 
-    def last_download(self, module: str, assignment: str, pi: str) -> Outcome | None:
-        """The student's most recent completed download for this module and assignment, in any
-        job and any folder, if there is one.
+    def last_downloads(self, module: str, assignment: str) -> dict[str, Outcome]:
+        """Each student's most recent completed download for this module and assignment, by PI,
+        in any job and any folder: read once as a job starts, not once per student.
 
         Assignments are compared as ``TMA02`` (jobs before 0.2 kept what was typed, ``TMA 02``);
         a job that named no assignment matches only jobs that named none.
         """
         rows = self._outcomes(
-            "module = ? AND pi = ? AND action = 'download' AND state = 'done' AND job_id IN"
+            "module = ? AND action = 'download' AND state = 'done' AND job_id IN"
             " (SELECT id FROM jobs WHERE REPLACE(UPPER(assignment), ' ', '') = ?)"
-            " ORDER BY finished DESC LIMIT 1",
-            (module, pi, assignment.replace(" ", "").upper()),
+            " ORDER BY finished, rowid",
+            (module, assignment.replace(" ", "").upper()),
         )
-        return rows[0] if rows else None
+        return {outcome.pi: outcome for outcome in rows}  # a later download wins
 
     def known_codes(self, module: str, assignment: str) -> dict[str, tuple[str, str]]:
         """Each student's newest name and confirmation code that any job for this module and
-        assignment learnt (compared as in `last_download`), by PI; a job that learnt only one
+        assignment learnt (compared as in `last_downloads`), by PI; a job that learnt only one
         of them leaves the other as an earlier job had it ("" when none did)."""
         with self._lock:
             rows = self._db.execute(

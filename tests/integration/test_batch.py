@@ -79,6 +79,24 @@ def test_one_pass_per_student_two_requests_each(fresh_sites, cohort, settings):
     assert hits[("GET", "/etma/admin")] <= settings.concurrency
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_etma_never_serves_more_requests_at_once_than_the_concurrency(
+    fresh_sites, cohort, settings, concurrency
+):
+    """Workers outnumber connections (they read pages while connections carry requests), but
+    eTMA sees at most ``concurrency`` connections from the job, and as many requests at once."""
+    with_files = [s.pi for s in cohort.students if s.files][:12]
+    fresh_sites.latency = 0.05  # long enough for requests to overlap whenever they can
+    settings = dataclasses.replace(settings, concurrency=concurrency)
+    job = make_job(fresh_sites, with_files)  # signs in to eTMA: not the job's connections
+    fresh_sites.reset_hits()
+    summary, _ = run(job, settings)
+    assert summary.counts["done"] == 12
+    assert fresh_sites.etma_peak_in_flight == concurrency
+    # the address check's one connection, then the job's own
+    assert len(fresh_sites.etma_client_ports) <= concurrency + 1
+
+
 def test_codes_only_fetches_no_files(fresh_sites, cohort, settings):
     pis = [s.pi for s in cohort.students[:5]]
     summary, events = run(make_job(fresh_sites, pis, action="codes"), settings)

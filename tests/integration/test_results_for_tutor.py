@@ -10,7 +10,7 @@ import pytest
 from etma_helper import PROTOCOL_VERSION
 from etma_helper.batch import BatchRunner
 from etma_helper.etma_pages import StudentPage
-from etma_helper.etma_session import EtmaSession
+from etma_helper.etma_session import PageReader
 from etma_helper.ledger import Ledger
 from etma_helper.records import Job
 from tests.conftest import etma_admin_url, login_cookies
@@ -94,7 +94,7 @@ def test_a_page_with_no_code_and_nothing_submitted_is_not_submitted(
         nothing_submitted=True,
         name="Ada Lovelace",
     )
-    monkeypatch.setattr(EtmaSession, "student_page", lambda self, module, pi: empty)
+    monkeypatch.setattr(PageReader, "student_page", lambda self, fetched: empty)
     for action in ("codes", "download"):
         summary, final, _ = run(make_job(fresh_sites, [student.pi], action), settings, tmp_path)
         assert final[student.pi].state == "not_submitted", final[student.pi]

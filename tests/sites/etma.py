@@ -44,6 +44,10 @@ class EtmaHandler(PageHandler):
     def count_hit(self, method: str, path: str) -> None:
         self.sites.count_etma_hit(method, path)
 
+    def _dispatch(self, method: str) -> None:
+        with self.sites.etma_request(self.client_address[1]):
+            super()._dispatch(method)
+
     @property
     def variant(self) -> bool:
         """Serve the same facts in other markup (divs, new names, absolute actions, cp1252)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -9,6 +10,7 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -103,6 +105,10 @@ class PracticeSites:
         self.oscar_sessions = SessionStore()
         self.etma_sessions = SessionStore()
         self.etma_hits: Counter[tuple[str, str]] = Counter()
+        #: the most requests eTMA was serving at once, and the client ports they came from
+        self.etma_peak_in_flight = 0
+        self.etma_client_ports: set[int] = set()
+        self._etma_in_flight = 0
         self.signon = signon
         self.signon_sessions = SessionStore()
         self.signon_requests: list[RecordedRequest] = []
@@ -358,10 +364,26 @@ class PracticeSites:
         with self._lock:
             self.etma_hits[(method, path)] += 1
 
+    @contextlib.contextmanager
+    def etma_request(self, client_port: int) -> Iterator[None]:
+        """Count one eTMA request in flight while it is served (``etma_peak_in_flight``)."""
+        with self._lock:
+            self._etma_in_flight += 1
+            self.etma_peak_in_flight = max(self.etma_peak_in_flight, self._etma_in_flight)
+            self.etma_client_ports.add(client_port)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._etma_in_flight -= 1
+
     def reset_hits(self) -> None:
-        """Forget the eTMA request counts and the sign-on host's recorded requests."""
+        """Forget the eTMA request counts (hits, peak in flight, client ports) and the sign-on
+        host's recorded requests."""
         with self._lock:
             self.etma_hits.clear()
+            self.etma_peak_in_flight = 0
+            self.etma_client_ports.clear()
             self.signon_requests.clear()
 
     def oscar_code(self, pi: str) -> str:

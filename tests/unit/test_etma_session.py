@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etma_helper.etma_session import EtmaSession
+from etma_helper.etma_session import EtmaSession, FetchedPage
 from etma_helper.records import Cookie
 
 
@@ -35,9 +35,8 @@ def _page_saying(session, html, monkeypatch):
 
     form = etma_pages.SearchForm(etma_pages.Form("http://127.0.0.1:9/s", "post"), "m", "p")
     session.use_search_form(form)
-    monkeypatch.setattr(
-        session, "_page", lambda *args, **kwargs: (etma_pages.parse(html), "http://127.0.0.1:9/s")
-    )
+    fetched = FetchedPage(html.encode(), "http://127.0.0.1:9/s", "utf-8")
+    monkeypatch.setattr(session, "_fetch_page", lambda *args, **kwargs: fetched)
     return session.student_page("TM351", "P1234567")
 
 

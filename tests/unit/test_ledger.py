@@ -31,7 +31,7 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     db.executescript(FIRST_LAYOUT)
     db.close()
     ledger = Ledger(path)
-    earlier = ledger.last_download("TM351", "TMA02", "P1234567")
+    earlier = ledger.last_downloads("TM351", "TMA02")["P1234567"]
     assert earlier.code == "AB12-CD34" and earlier.files[0].path == "a.txt"
     ledger.start_job("new", "download", "TM351", "TMA02", "http://e", 1)
     ledger.record(
@@ -42,7 +42,7 @@ def test_an_earlier_ledger_is_migrated_and_keeps_its_history(tmp_path):
     )
     assert ledger.job_outcomes("new")["Q7654321"].zip_name == "TM351_Q7654321.zip"
     ledger.close()
-    assert Ledger(path).last_download("TM351", "TMA02", "P1234567") is not None
+    assert "P1234567" in Ledger(path).last_downloads("TM351", "TMA02")
 
 
 SECOND_LAYOUT = """
@@ -66,7 +66,7 @@ def test_a_version_2_ledger_gains_names_submission_dates_and_late_flags(tmp_path
     db.executescript(SECOND_LAYOUT)
     db.close()
     ledger = Ledger(path)
-    earlier = ledger.last_download("TM351", "TMA02", "P1234567")
+    earlier = ledger.last_downloads("TM351", "TMA02")["P1234567"]
     assert earlier.zip_name == "TM351_P1234567.zip"
     assert (earlier.name, earlier.submitted, earlier.late) == ("", "", None)
     ledger.start_job("new", "codes", "TM351", "TMA02", "http://e", 2)
@@ -137,3 +137,22 @@ def test_known_codes_are_each_students_newest_name_and_code_for_that_assignment(
     }
     assert ledger.known_codes("TM351", "TMA03") == {"Q7654321": ("Charles", "TMA03-CODE")}
     assert ledger.known_codes("M269", "TMA02") == {}
+
+
+def test_last_downloads_keep_each_students_newest_done_download_of_that_assignment(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    jobs = [
+        ("first", "TMA02", "P1234567", "done", "/a"),
+        ("second", "TMA 02", "P1234567", "done", "/b"),  # typed as jobs before 0.2 kept it
+        ("third", "TMA02", "P1234567", "failed", None),  # a failure replaces nothing
+        ("other", "TMA03", "Q7654321", "done", "/c"),  # another assignment
+        ("codes", "TMA02", "Q7654321", "done", None),
+    ]
+    for job_id, assignment, pi, state, folder in jobs:
+        action = "codes" if job_id == "codes" else "download"
+        ledger.start_job(job_id, action, "TM351", assignment, "http://e", 1)
+        ledger.record(job_id, "TM351", action, Outcome(pi=pi, state=state, folder=folder))
+    found = ledger.last_downloads("TM351", "TMA02")
+    assert {pi: outcome.folder for pi, outcome in found.items()} == {"P1234567": "/b"}
+    assert ledger.last_downloads("TM351", "TMA03")["Q7654321"].folder == "/c"
+    assert ledger.last_downloads("TM999", "TMA02") == {}
