@@ -136,9 +136,10 @@ def test_rows_say_their_folder_and_open_it_and_nothing_submitted_is_listed(
 def test_a_job_with_problems_shows_every_next_step(browser, sites, cohort, artefacts):
     """The picture for the README: done, failed, nothing submitted and needs-login rows, with
     the buttons each problem offers (headless Chromium's into docs/images)."""
-    # One failure early in the table, and a session that ends after the first student with
-    # nothing submitted (the sixth): the first screenful holds every kind of row.
-    failing = [cohort.students[1].pi]
+    # The first student fails, and the session ends after the first student with nothing
+    # submitted (the sixth): the first screenful holds every kind of row. The failure is the
+    # first student's so that it comes before the end whichever worker gets a connection first.
+    failing = [cohort.students[0].pi]
     sites.faults = Faults(per_pi=dict.fromkeys(failing, "corrupt"), session_expires_after=15)
     run_for_everyone(browser, sites)
     browser.wait_for_message("Log in to eTMA again", timeout=120)
