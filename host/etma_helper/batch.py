@@ -195,6 +195,8 @@ class BatchRunner:
         if session is None:
             session = self._idle.get()  # every borrower gives its session back (below)
         try:
+            if self.login_lost.is_set():  # found while this worker waited: send nothing more
+                raise SessionExpired("eTMA's session ended while this student waited.")
             if fresh:
                 self._use_search_form(session)
             yield session
