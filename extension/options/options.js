@@ -7,7 +7,8 @@
  * eTMA address is set), #oscar-patterns + #oscar-status, #download-root, #concurrency, #advanced
  * (the fold holding #profile), #helper-save, #helper-status,
  * .field-error[data-for=download_root|concurrency|profile],
- * #helper-banner[data-state=checking|connected|problem] (a command in it has a Copy button).
+ * #helper-banner[data-state=checking|connected|problem] (a command in it has a Copy button),
+ * body[data-settings=shown] once the saved eTMA address and OSCAR pages are in their fields.
  * A module (options.html loads it with type="module"): the shared lib/ files are classic scripts
  * imported for their effect, each setting one namespace on globalThis.
  */
@@ -270,7 +271,10 @@ $("helper-settings").addEventListener("submit", async (event) => {
 });
 
 for (const id of ["download-root", "concurrency", "profile", "etma-url", "oscar-patterns"]) {
-  $(id).addEventListener("input", () => $(id).removeAttribute("aria-invalid"));
+  $(id).addEventListener("input", () => {
+    $(id).removeAttribute("aria-invalid");
+    $(id).dataset.edited = "true";
+  });
 }
 
 /** The defaults this build packages, over the built-in ones. */
@@ -285,11 +289,16 @@ async function packagedDefaults() {
 
 showBuiltInPatterns();
 packagedDefaults().then((defaults) => api.storage.sync.get(defaults)).then((saved) => {
-  $("etma-url").value = saved.etmaUrl;
-  $("oscar-patterns").value = (saved.oscarPatterns ?? []).join("\n");
+  showSaved("etma-url", saved.etmaUrl);
+  showSaved("oscar-patterns", (saved.oscarPatterns ?? []).join("\n"));
   if (!saved.etmaUrl) {
     say("status", "Not set yet: enter your eTMA address and press Save.", true);
     $("first-run").hidden = false;
   }
-});
+}).finally(() => { document.body.dataset.settings = "shown"; });
+
+/** Show a saved value, unless the user has already typed in the field: theirs stays. */
+function showSaved(id, value) {
+  if (!$(id).dataset.edited) $(id).value = value;
+}
 loadHelperSettings();

@@ -287,8 +287,7 @@ def test_pages_elsewhere_on_the_university_domain_get_nothing(browser, pages, co
 def save_oscar_patterns(browser, patterns: str, expected: str) -> None:
     """Write the OSCAR pages on the options page and save them, as a tutor would."""
     browser.open_options()
-    # The saved settings are on the page once its eTMA address shows.
-    browser.wait(lambda: browser.value("#etma-url"), "the options page's settings")
+    browser.wait_for_saved_settings()
     browser.fill("#oscar-patterns", patterns)
     browser.click("#oscar-pages button[type=submit]")
     browser.wait_for_text("#oscar-status", expected)

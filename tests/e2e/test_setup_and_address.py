@@ -94,7 +94,7 @@ def test_a_build_with_an_address_opens_nothing_on_install(tmp_path, start_browse
 def try_connection(browser, address: str) -> tuple[str, str]:
     """Type ``address`` on the options page, press Test connection; (verdict, words)."""
     browser.open_options()
-    browser.wait(lambda: browser.value("#etma-url"), "the saved eTMA address")
+    browser.wait_for_saved_settings()
     browser.fill("#etma-url", address)
     browser.click("#test-connection")
     verdict = browser.wait(
