@@ -28,8 +28,11 @@ from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ErrorCode, ProtocolError
-from .etma_pages import SearchForm
 from .etma_session import Cancelled, EtmaSession, Limits, SearchFormMissing, SessionExpired
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # Beautiful Soup loads while the check's request is on its way
+    from .etma_pages import SearchForm
 
 #: Limits for the look: short, so a wrong address is known in seconds, not minutes.
 CHECK_CONNECT_TIMEOUT = 5.0

@@ -30,7 +30,6 @@ from pathlib import Path
 from .address_check import AddressCheck, check_address, check_limits, wrong_address_error
 from .config import Settings
 from .errors import ErrorCode, ProtocolError
-from .etma_pages import StudentPage
 from .etma_session import (
     Cancelled,
     DownloadedZip,
@@ -46,6 +45,10 @@ from .log_safety import log_unexpected
 from .records import FINAL_STATES, FileEntry, Job, JobSummary, Outcome
 from .site_profile import load_profile
 from .unpack import UnsafeZip, ZipLimits, move_into, unpack
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # Beautiful Soup loads while the address check's request is on its way
+    from .etma_pages import StudentPage
 
 log = logging.getLogger(__name__)
 

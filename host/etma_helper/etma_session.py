@@ -40,7 +40,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from bs4 import BeautifulSoup
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, create_cookie, merge_cookies
 from requests.sessions import merge_hooks, merge_setting
@@ -58,12 +57,17 @@ from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.retry import Retry
 
-from . import etma_pages
 from .config import LIMITS
 from .log_safety import log_unexpected
 from .records import Cookie
 from .safe_names import safe_component
 from .site_profile import SiteProfile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+
+    from . import etma_pages
 
 CHUNK = 256 * 1024
 PAGE_CHUNK = 64 * 1024
@@ -549,6 +553,14 @@ def _use_environment_once(http: requests.Session, url: str) -> None:
     http.trust_env = False
 
 
+def _pages():  # noqa: ANN202 - the etma_pages module
+    """etma_pages, imported on first use: it brings Beautiful Soup, the slowest of the job's
+    imports, which can then load while the first request is on its way to eTMA."""
+    from . import etma_pages
+
+    return etma_pages
+
+
 @dataclass(frozen=True)
 class FetchedPage:
     """A page as eTMA sent it: its bytes, final address and the charset its header named."""
@@ -575,14 +587,14 @@ class PageReader:
         """The page, parsed; a login page ends the session (:class:`SessionExpired`)."""
         # Parse the bytes, not response.text: requests assumes Latin-1 when the header names no
         # charset, while the page's own meta tag may say otherwise.
-        soup = etma_pages.parse(fetched.body, fetched.charset)
-        if etma_pages.looks_like_login(soup, self.profile, fetched.url):
+        soup = _pages().parse(fetched.body, fetched.charset)
+        if _pages().looks_like_login(soup, self.profile, fetched.url):
             raise SessionExpired("eTMA showed its login page.")
         return soup
 
     def student_page(self, fetched: FetchedPage) -> etma_pages.StudentPage:
         """What a fetched student page says, with nothing that quotes the session's cookies."""
-        page = etma_pages.read_student_page(self.parse(fetched), fetched.url, self.profile)
+        page = _pages().read_student_page(self.parse(fetched), fetched.url, self.profile)
         if self.holds_secret(page.code or "") or self.holds_secret(page.code_text):
             # A page that echoes the session is not believed in anything else it says either.
             page = dataclasses.replace(
@@ -809,19 +821,19 @@ class EtmaSession:
         if self._search_form is None:
             what = "its search page"
             soup, url = self._page("GET", self.search_page_url(), what=what)
-            found = etma_pages.find_search_form(soup, url, self.profile)
+            found = _pages().find_search_form(soup, url, self.profile)
             if found is None:
-                admin = etma_pages.find_admin_link(soup, url, self.profile)
+                admin = _pages().find_admin_link(soup, url, self.profile)
                 if admin:
                     soup, url = self._page("GET", admin, what=what)
-                    found = etma_pages.find_search_form(soup, url, self.profile)
+                    found = _pages().find_search_form(soup, url, self.profile)
             if found is None:
                 raise SearchFormMissing(
                     "Could not find eTMA's student search form (module code and PI) at "
                     f"{url}; check the eTMA address in the extension's options, or the "
                     "helper's site profile.",
                     url,
-                    etma_pages.describe_forms(soup, url),
+                    _pages().describe_forms(soup, url),
                 )
             self._search_form = found
         return self._search_form
@@ -905,8 +917,8 @@ class EtmaSession:
         is_attachment = "attachment" in response.headers.get("Content-Disposition", "").lower()
         try:
             if kind in ("text/html", "application/xhtml+xml") and not is_attachment:
-                soup = etma_pages.parse(response.raw.read(512 * 1024, decode_content=True))
-                if etma_pages.looks_like_login(soup, self.profile, response.url):
+                soup = _pages().parse(response.raw.read(512 * 1024, decode_content=True))
+                if _pages().looks_like_login(soup, self.profile, response.url):
                     raise SessionExpired("eTMA showed its login page instead of the zip.")
                 raise StudentFailed("eTMA answered with a web page instead of the zip file.")
             announced = response.headers.get("Content-Length", "").strip()

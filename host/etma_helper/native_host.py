@@ -324,11 +324,19 @@ def warm_up_jobs() -> threading.Thread:
     """Import what a job needs (requests, Beautiful Soup, the engine) in the background, while
     the tutor is still choosing students: the first Download scripts or Get confirmation codes
     of a helper the browser has just started would otherwise wait about 0.3 s for them. A job
-    that comes sooner waits for the same imports, no longer."""
+    that comes sooner waits only for what its first request to eTMA needs: Beautiful Soup, the
+    slowest, loads while that request is on its way."""
 
     def load() -> None:
         try:
-            for name in ("actions.download_and_codes", "batch", "site_profile", "ledger"):
+            # Beautiful Soup last: a job sent at once sends its first request without it.
+            for name in (
+                "actions.download_and_codes",
+                "batch",
+                "site_profile",
+                "ledger",
+                "etma_pages",
+            ):
                 importlib.import_module(f"{__package__}.{name}")
         except Exception:
             # The job that needs them reports it; nothing is lost by not loading early.
