@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from etma_helper.marks_file import read_marks
 from etma_helper.worksheet import COMMENT, SHEET_TITLE, third_column, write_worksheet
-from tests.e2e.test_marks_page import DOC_IMAGES, open_marks
+from tests.e2e.test_marks_page import DOC_IMAGES, marks_cell, open_marks
 from tests.sites.marks import SavedThirdMarks, write_marks_csv
 
 PANEL = '[data-role="marks-panel"]'
@@ -282,7 +282,13 @@ def test_oscars_error_next_to_a_field_is_shown_for_that_student(browser, sites, 
     sites.mark_unlocked(pi)
     worksheet({pi: ([15, 5, 10, 2, 2], "")})
     open_marks(browser, sites)
+    before = browser.text(marks_cell(pi, "totals"))
     browser.run(WIDEN_Q1)
+    # The marks page reads its table again once the change settles; a preview opened before
+    # that would be overtaken by it.
+    browser.wait(
+        lambda: browser.text(marks_cell(pi, "totals")) not in ("", before), "the marks read again"
+    )
     assert fill_marks(browser) == {pi: "fill"}
     browser.press("marks-confirm")
     message = browser.wait_for_message("Saved third marks for", timeout=60)
