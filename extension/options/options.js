@@ -295,7 +295,8 @@ packagedDefaults().then((defaults) => api.storage.sync.get(defaults)).then((save
     say("status", "Not set yet: enter your eTMA address and press Save.", true);
     $("first-run").hidden = false;
   }
-}).finally(() => { document.body.dataset.settings = "shown"; });
+}).catch((error) => say("status", `Could not read the saved settings: ${error?.message ?? error}`, true))
+  .finally(() => { document.body.dataset.settings = "shown"; });
 
 /** Show a saved value, unless the user has already typed in the field: theirs stays. */
 function showSaved(id, value) {
