@@ -135,8 +135,10 @@ class BatchRunner:
         settings: Settings,
         emit: Callable[[Outcome], None],
         job_id: str = "",
-        ledger: Ledger | None = None,
+        ledger: Ledger | Callable[[], Ledger] | None = None,
     ) -> None:
+        """``ledger``: the ledger, or what opens it; run() calls that while its first request
+        to eTMA is on its way, so opening the ledger never delays the first student."""
         self.job = job
         self.settings = settings
         self.emit = emit
@@ -147,7 +149,10 @@ class BatchRunner:
                 ErrorCode.DISK_FULL, disk_full_reason(self.folder), folder=str(self.folder)
             )
         self.profile = load_profile(settings)  # ProfileError: the caller says it its way
-        self.ledger = ledger if ledger is not None else Ledger()
+        self._open_ledger: Callable[[], Ledger] = (
+            ledger if callable(ledger) else (lambda: ledger) if ledger is not None else Ledger
+        )
+        self.ledger: Ledger
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
         self.disk_full = threading.Event()
@@ -238,14 +243,21 @@ class BatchRunner:
         """
         started = time.monotonic()
         job = self.job
-        self.ledger.start_job(
-            self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
-        )
-        if job.action == "download" and not job.force:
-            self._earlier = self.ledger.last_downloads(job.module, job.assignment)
         # One look at the address first: a wrong one stops the job now, every student left
-        # unfinished, instead of failing them one by one.
-        check = self._check_address()
+        # unfinished, instead of failing them one by one. The ledger opens while it is looking.
+        with ThreadPoolExecutor(1, thread_name_prefix="address") as looking:
+            look = looking.submit(self._check_address)
+            try:
+                self.ledger = self._open_ledger()
+                self.ledger.start_job(
+                    self.job_id, job.action, job.module, job.assignment, job.etma_url, len(job.pis)
+                )
+                if job.action == "download" and not job.force:
+                    self._earlier = self.ledger.last_downloads(job.module, job.assignment)
+            except BaseException:
+                self.cancel()  # the job cannot run: cut the look short
+                raise
+            check = look.result()
         if check.wrong_address and not self.cancelled.is_set():
             self.ledger.finish_job(self.job_id, "wrong_address")
             raise wrong_address_error(check)

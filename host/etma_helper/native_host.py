@@ -78,6 +78,7 @@ class NativeHost:
         self._runner = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._ledger_lock = threading.Lock()
         self._ledger = None
         self._slow = None  # the pool for slow requests, made on the first one
         self._slow_pending = 0
@@ -88,12 +89,14 @@ class NativeHost:
         return tuple(HANDLERS)
 
     def ledger(self):
-        """The ledger, opened on first use: a hello never pays for it."""
-        if self._ledger is None:
-            from .ledger import Ledger
+        """The ledger, opened on first use: a hello never pays for it. A job opens it from its
+        own thread (see ``BatchRunner``), so another request may be asking at the same time."""
+        with self._ledger_lock:  # not self._lock: cancel must not wait for a slow disk
+            if self._ledger is None:
+                from .ledger import Ledger
 
-            self._ledger = Ledger()
-        return self._ledger
+                self._ledger = Ledger()
+            return self._ledger
 
     @property
     def running_job_id(self) -> str | None:

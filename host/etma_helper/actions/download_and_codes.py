@@ -23,7 +23,7 @@ def handle(host, message: dict) -> Reply:
     settings = Settings.load()
     try:
         runner = BatchRunner(
-            job, settings, emit=host.progress_sender(job_id), job_id=job_id, ledger=host.ledger()
+            job, settings, emit=host.progress_sender(job_id), job_id=job_id, ledger=host.ledger
         )
     except ProfileError as err:
         raise profile_unusable(err, settings.profile) from err
