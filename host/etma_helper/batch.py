@@ -17,11 +17,10 @@ import errno
 import hashlib
 import logging
 import os
-import queue
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -61,6 +60,8 @@ UNPACKERS = 2
 #: with one connection has none: it stays one student at a time, in order, as a tutor who
 #: chose one at a time expects.
 READERS = 2
+#: How long a worker giving a connection back waits, at most, for a waiting worker to take it.
+HANDOFF_SECONDS = 0.005
 NEEDS_LOGIN = "Your eTMA session has ended: log in to eTMA in the browser, then run this again."
 #: Free space a job leaves on the disk: below it, the job stops before writing more.
 MIN_FREE_BYTES = 256 * 1024 * 1024
@@ -171,8 +172,12 @@ class BatchRunner:
         self._reader = PageReader(self.profile, job.cookies)
         self._earlier: dict[str, Outcome] = {}  # each student's last download, read at the start
         self._sessions: list[EtmaSession] = []
-        self._idle: queue.SimpleQueue[EtmaSession] = queue.SimpleQueue()
+        self._idle: deque[EtmaSession] = deque()
         self._sessions_lock = threading.Lock()
+        self._came_back = threading.Condition(self._sessions_lock)  # a session is idle
+        self._picked_up = threading.Condition(self._sessions_lock)  # a waiting worker took one
+        self._waiting = 0  # workers waiting for a session
+        self._taken = 0  # sessions waiting workers have taken, so far
         self._search_form = None
         self._form_lock = threading.Lock()
         self._unpackers: ThreadPoolExecutor
@@ -194,14 +199,15 @@ class BatchRunner:
         """
         fresh = False
         with self._sessions_lock:
-            try:
-                session = self._idle.get_nowait()
-            except queue.Empty:
-                session = None
-                if len(self._sessions) < self.settings.concurrency:
-                    session, fresh = self._new_session(), True
-        if session is None:
-            session = self._idle.get()  # every borrower gives its session back (below)
+            if not self._idle and len(self._sessions) < self.settings.concurrency:
+                session, fresh = self._new_session(), True
+            else:
+                self._waiting += 1
+                self._came_back.wait_for(lambda: self._idle)  # every borrower gives one back
+                self._waiting -= 1
+                session = self._idle.popleft()
+                self._taken += 1
+                self._picked_up.notify_all()
         try:
             if self.login_lost.is_set():  # found while this worker waited: send nothing more
                 raise SessionExpired("eTMA's session ended while this student waited.")
@@ -209,7 +215,21 @@ class BatchRunner:
                 self._use_search_form(session)
             yield session
         finally:
-            self._idle.put(session)
+            self._give_back(session)
+
+    def _give_back(self, session: EtmaSession) -> None:
+        """Return a session; when a worker is waiting for one, let it send its request first.
+
+        The worker giving the session back goes on to read the answer it got, which holds
+        the interpreter for a while; the waiting worker would wait for that before it could
+        send, and the connection would sit idle meanwhile.
+        """
+        with self._sessions_lock:
+            self._idle.append(session)
+            self._came_back.notify()
+            if self._waiting:
+                taken = self._taken
+                self._picked_up.wait_for(lambda: self._taken > taken, timeout=HANDOFF_SECONDS)
 
     def _new_session(self) -> EtmaSession:
         """A new session for the job, closed when run() ends (called under _sessions_lock)."""
