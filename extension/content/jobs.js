@@ -151,6 +151,10 @@
     } else if (message.type === "summary") {
       page.job.running = false;
       if (message.data) showSummary(message.data);
+      // Now, not at the next frame: the summary's message line and what it offers next (Retry
+      // failed, Log in to eTMA) appear together, never the one without the other.
+      render();
+      return;
     }
     scheduleRender();
   }
