@@ -25,6 +25,7 @@ import heapq
 import itertools
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -72,6 +73,9 @@ if TYPE_CHECKING:
 CHUNK = 256 * 1024
 PAGE_CHUNK = 64 * 1024
 ECHOED_SECRET = "eTMA's page for this student quoted your session cookie; it was not kept."
+#: Letters and digits of a cookie's value, in a row, that quote it (a shorter value: in whole).
+SECRET_RUN = 12
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 CONNECT_TIMEOUT = LIMITS["connect_timeout"][0]  # seconds (kept for callers of old)
 USER_AGENT = "eTMA-Helper/0.1 (+tutor's own session)"
 MAX_RETRY_WAIT = 10.0  # seconds between retries at most, whatever a Retry-After header asks
@@ -581,7 +585,16 @@ class PageReader:
     def __init__(self, profile: SiteProfile, cookies: tuple[Cookie, ...]) -> None:
         self.profile = profile
         # Session values a hostile or careless page might echo back; never let them travel on.
-        self._secrets = tuple(c.value.casefold() for c in cookies if len(c.value) >= 6)
+        values = [cookie.value for cookie in cookies if len(cookie.value) >= 6]
+        self._secrets = tuple(value.casefold() for value in values)
+        # A page may show a long value trimmed, cut short or broken into groups, and the reader
+        # trims what it reads too (a leading "-" goes with the label's punctuation): every run
+        # of SECRET_RUN of its letters and digits quotes it, whatever separates them.
+        self._secret_runs = frozenset(
+            squeezed[start : start + SECRET_RUN]
+            for squeezed in map(_letters_and_digits, values)
+            for start in range(len(squeezed) - SECRET_RUN + 1)
+        )
 
     def parse(self, fetched: FetchedPage) -> BeautifulSoup:
         """The page, parsed; a login page ends the session (:class:`SessionExpired`)."""
@@ -612,9 +625,17 @@ class PageReader:
         return page
 
     def holds_secret(self, text: str) -> bool:
-        """True if ``text`` (from eTMA's page, bound for reasons and tables) quotes a cookie."""
-        folded = text.casefold()
-        return any(secret in folded for secret in self._secrets)
+        """True if ``text`` (from eTMA's page, bound for reasons and tables) quotes a cookie,
+        in whole or in a run of ``SECRET_RUN`` of its letters and digits."""
+        folded, squeezed = text.casefold(), _letters_and_digits(text)
+        return any(secret in folded for secret in self._secrets) or any(
+            run in squeezed for run in self._secret_runs
+        )
+
+
+def _letters_and_digits(text: str) -> str:
+    """``text`` folded to lower case, with everything but letters and digits left out."""
+    return _NOT_LETTER_OR_DIGIT.sub("", text.casefold())
 
 
 class EtmaSession:

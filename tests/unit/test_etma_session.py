@@ -84,3 +84,38 @@ def test_a_cookie_quoted_where_the_code_goes_is_not_believed_even_when_no_code_s
             monkeypatch,
         )
     assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        # The reader trims a leading "-" with the label's punctuation: 31 of 32 would be read.
+        ("-cXmG7HEA3MQFYTATQFREFYHEWH01F6-", "-cXmG7HEA3MQFYTATQFREFYHEWH01F6-"),
+        ("_q9xZsessionValue0123456789abc", "_q9xZsessionValue0123456789abc"),
+        ("Zq81mPx0LkR5tVw2YbN7cD4e", "ZQ81MPX0LKR5"),  # cut short, upper case
+        ("Zq81mPx0LkR5tVw2YbN7cD4e", "zq81 mPx0 LkR5 tVw2"),  # broken into groups
+    ],
+)
+def test_a_cookie_shown_trimmed_cut_or_grouped_is_still_not_believed(monkeypatch, secret, shown):
+    from etma_helper.etma_session import ECHOED_SECRET
+
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            f"<table><tr><th>Confirmation code:</th><td><b>{shown}</b></td></tr></table>"
+            "<p>No files have been submitted for this assignment.</p>",
+            monkeypatch,
+        )
+    assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted
+
+
+def test_a_code_that_shares_a_few_characters_with_the_cookie_is_believed(monkeypatch):
+    secret = "AB12CD34xYz0987654321qwerty"  # starts with the code's eight letters and digits
+    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
+        page = _page_saying(
+            session,
+            "<table><tr><th>Confirmation code:</th><td><b>AB12-CD34</b></td></tr></table>"
+            "<p>No files have been submitted for this assignment.</p>",
+            monkeypatch,
+        )
+    assert page.code == "AB12-CD34" and page.nothing_submitted
