@@ -30,14 +30,17 @@ def test_a_with_block_left_by_an_exception_closes_it_too_and_lets_the_exception_
     assert closed == ["pool"] and session.cancelled
 
 
-def _page_saying(session, html, monkeypatch):
+def _page_saying(html, monkeypatch, cookie_value):
+    """A student's page saying ``html``, as a session holding a cookie of that value reads it."""
     from etma_helper import etma_pages
 
     form = etma_pages.SearchForm(etma_pages.Form("http://127.0.0.1:9/s", "post"), "m", "p")
-    session.use_search_form(form)
-    fetched = FetchedPage(html.encode(), "http://127.0.0.1:9/s", "utf-8")
-    monkeypatch.setattr(session, "_fetch_page", lambda *args, **kwargs: fetched)
-    return session.student_page("TM351", "P1234567")
+    cookies = (Cookie("S", cookie_value, "127.0.0.1"),)
+    with EtmaSession("http://127.0.0.1:9/", cookies) as session:
+        session.use_search_form(form)
+        fetched = FetchedPage(html.encode(), "http://127.0.0.1:9/s", "utf-8")
+        monkeypatch.setattr(session, "_fetch_page", lambda *args, **kwargs: fetched)
+        return session.student_page("TM351", "P1234567")
 
 
 def test_a_page_quoting_the_session_cookie_is_believed_in_nothing(monkeypatch):
@@ -45,26 +48,24 @@ def test_a_page_quoting_the_session_cookie_is_believed_in_nothing(monkeypatch):
     from etma_helper.etma_session import ECHOED_SECRET
 
     secret = "K7M2-Q9XD-SESSION-42"
-    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
-        page = _page_saying(
-            session,
-            f"<table><tr><th>Student name</th><td>Ada</td></tr><tr><th>Confirmation code</th>"
-            f"<td>{secret}</td></tr></table><p>No files have been submitted.</p>",
-            monkeypatch,
-        )
+    page = _page_saying(
+        f"<table><tr><th>Student name</th><td>Ada</td></tr><tr><th>Confirmation code</th>"
+        f"<td>{secret}</td></tr></table><p>No files have been submitted.</p>",
+        monkeypatch,
+        secret,
+    )
     assert page.code is None and page.problem == ECHOED_SECRET
     assert not page.nothing_submitted and page.name is None
 
 
 def test_a_name_quoting_the_session_cookie_is_dropped(monkeypatch):
     secret = "session-value-echoed"
-    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
-        page = _page_saying(
-            session,
-            f"<table><tr><th>Student name</th><td>Ada {secret}</td></tr><tr><th>Confirmation "
-            "code</th><td>AB12-CD34</td></tr></table>",
-            monkeypatch,
-        )
+    page = _page_saying(
+        f"<table><tr><th>Student name</th><td>Ada {secret}</td></tr><tr><th>Confirmation "
+        "code</th><td>AB12-CD34</td></tr></table>",
+        monkeypatch,
+        secret,
+    )
     assert page.name is None and page.code == "AB12-CD34"
 
 
@@ -76,13 +77,12 @@ def test_a_cookie_quoted_where_the_code_goes_is_not_believed_even_when_no_code_s
     from etma_helper.etma_session import ECHOED_SECRET
 
     secret = "q9_xZ-session_Value_0123"
-    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
-        page = _page_saying(
-            session,
-            f"<table><tr><th>Confirmation code:</th><td><b>{secret}</b></td></tr></table>"
-            "<p>No files have been submitted for this assignment.</p>",
-            monkeypatch,
-        )
+    page = _page_saying(
+        f"<table><tr><th>Confirmation code:</th><td><b>{secret}</b></td></tr></table>"
+        "<p>No files have been submitted for this assignment.</p>",
+        monkeypatch,
+        secret,
+    )
     assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted
 
 
@@ -99,23 +99,21 @@ def test_a_cookie_quoted_where_the_code_goes_is_not_believed_even_when_no_code_s
 def test_a_cookie_shown_trimmed_cut_or_grouped_is_still_not_believed(monkeypatch, secret, shown):
     from etma_helper.etma_session import ECHOED_SECRET
 
-    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
-        page = _page_saying(
-            session,
-            f"<table><tr><th>Confirmation code:</th><td><b>{shown}</b></td></tr></table>"
-            "<p>No files have been submitted for this assignment.</p>",
-            monkeypatch,
-        )
+    page = _page_saying(
+        f"<table><tr><th>Confirmation code:</th><td><b>{shown}</b></td></tr></table>"
+        "<p>No files have been submitted for this assignment.</p>",
+        monkeypatch,
+        secret,
+    )
     assert page.code is None and page.problem == ECHOED_SECRET and not page.nothing_submitted
 
 
 def test_a_code_that_shares_a_few_characters_with_the_cookie_is_believed(monkeypatch):
     secret = "AB12CD34xYz0987654321qwerty"  # starts with the code's eight letters and digits
-    with EtmaSession("http://127.0.0.1:9/", (Cookie("S", secret, "127.0.0.1"),)) as session:
-        page = _page_saying(
-            session,
-            "<table><tr><th>Confirmation code:</th><td><b>AB12-CD34</b></td></tr></table>"
-            "<p>No files have been submitted for this assignment.</p>",
-            monkeypatch,
-        )
+    page = _page_saying(
+        "<table><tr><th>Confirmation code:</th><td><b>AB12-CD34</b></td></tr></table>"
+        "<p>No files have been submitted for this assignment.</p>",
+        monkeypatch,
+        secret,
+    )
     assert page.code == "AB12-CD34" and page.nothing_submitted
