@@ -150,9 +150,8 @@ class BatchRunner:
                 ErrorCode.DISK_FULL, disk_full_reason(self.folder), folder=str(self.folder)
             )
         self.profile = load_profile(settings)  # ProfileError: the caller says it its way
-        self._open_ledger: Callable[[], Ledger] = (
-            ledger if callable(ledger) else (lambda: ledger) if ledger is not None else Ledger
-        )
+        opener = Ledger if ledger is None else ledger
+        self._open_ledger: Callable[[], Ledger] = opener if callable(opener) else lambda: opener
         self.ledger: Ledger
         self.cancelled = threading.Event()
         self.login_lost = threading.Event()
