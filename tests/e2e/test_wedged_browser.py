@@ -30,7 +30,8 @@ def alive(pid: int) -> bool:
 
 def test_a_browser_that_stops_answering_is_replaced_for_the_next_test(browser_name, tmp_path):
     bare = install_helper(tmp_path / "home", register=False)
-    kept = Kept(lambda: browsers.start(browser_name, bare), answer_within=3)
+    # Not 3 s: a browser just started on a busy machine (CI, early in the run) once took longer.
+    kept = Kept(lambda: browsers.start(browser_name, bare), answer_within=10)
     frozen: list[int] = []
     try:
         wedged = kept.healthy()
